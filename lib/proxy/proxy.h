@@ -238,6 +238,10 @@ typedef struct pp_build_tlv {
     int32_t len_override;    /* -1: the real length; otherwise written as the length field */
     bool crc_auto;           /* type 0x03 with the value computed last (R-CRC-02..04) */
 } pp_build_tlv;
+/* A well-formed TLV (len_override -1): a zero-initialised pp_build_tlv would announce
+ * length 0. value NULL writes len zero bytes (handy for NOOP padding). */
+#define PP_BUILD_TLV(type_, value_, len_) \
+    ((pp_build_tlv){.type = (type_), .value = (value_), .len = (len_), .len_override = -1})
 
 typedef struct pp_build_ssl {
     uint8_t client;
@@ -269,15 +273,24 @@ typedef struct pp_build_spec {
     int32_t len_delta;           /* added to the real length (applied when len_override is -1) */
     bool crc_corrupt;            /* flip one bit of the computed CRC (EC-C-04) */
     bool crc_little_endian;      /* store the CRC byte-swapped (EC-C-06) */
+
+    /* UNIX: src/dst unix_path each point to exactly 108 bytes written verbatim, so abstract
+     * names (leading NUL) and unterminated paths can be sent (EC-V2-05, EC-V2-06). */
+    bool unix_raw;
 } pp_build_spec;
 
-/* Fills a spec with "no overrides" (all -1/false/NULL) and version 2 PROXY TCP4 STREAM. */
+/* Fills a spec with "no overrides" (all -1/false/NULL, len_delta 0) and version 2 PROXY
+ * TCP4 STREAM. pp_build returns -1 too for a spec it cannot express: a version other than
+ * 1 or 2, or a v2 length (or TLV length) over 65535 without an explicit override. A v2
+ * endpoint whose family is INET under spec family INET6 is written IPv4-mapped. */
 void pp_build_spec_init(pp_build_spec *spec);
 ssize_t pp_build(const pp_build_spec *spec, uint8_t *buf, size_t cap);
-/* Convenience: a v1 line for TCP4/TCP6 endpoints or UNKNOWN. */
+/* Convenience: a v1 line for TCP4/TCP6 endpoints or UNKNOWN. Like HAProxy, a mixed
+ * INET/INET6 pair becomes TCP6 with the IPv4 side IPv4-mapped; anything else UNKNOWN. */
 ssize_t pp_build_v1(const pp_endpoint *src, const pp_endpoint *dst, uint8_t *buf, size_t cap);
 
-/* Endpoint from text "1.2.3.4:80", "[::1]:80", "1.2.3.4" (port 0) or "unix:/path". 0 or -1. */
+/* Endpoint from text "1.2.3.4:80", "[::1]:80", "1.2.3.4" (port 0), "::1" (port 0) or
+ * "unix:/path" (unix_path points into text; at most 108 bytes). 0 or -1. */
 int pp_endpoint_parse(const char *text, pp_endpoint *out);
 
 #endif
