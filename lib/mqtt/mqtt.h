@@ -286,7 +286,8 @@ int mqtt_props_parse(mqtt_bytes raw, uint8_t ctx, mqtt_props *out);
 typedef struct mqtt_connect {
     mqtt_bytes protocol_name;   /* "MQTT" or "MQIsdp"; encoding: ptr NULL = by level */
     uint8_t protocol_level;     /* MQTT_V31 / MQTT_V311 / MQTT_V5 (the byte as received) */
-    uint8_t flags;              /* raw connect flags as received (encoding: ignored, built from below) */
+    uint8_t flags;              /* raw connect flags as received (encoding: built from the fields
+                                   below; only the reserved bit 0 is copied from here) */
     bool clean_start;           /* Clean Session (3.x) / Clean Start (5.0) */
     bool will, will_retain;
     uint8_t will_qos;
@@ -331,13 +332,21 @@ typedef struct mqtt_sub_entry {
     uint8_t retain_handling;    /* v5 bits 4-5 */
 } mqtt_sub_entry;
 
+/* The SUBSCRIBE options byte from its parts (for mqtt_sub_entry.options when encoding). */
+static inline uint8_t mqtt_sub_options(uint8_t qos, bool no_local, bool retain_as_published,
+                                       uint8_t retain_handling)
+{
+    return (uint8_t)((qos & 3) | (no_local ? 4 : 0) | (retain_as_published ? 8 : 0) |
+                     ((retain_handling & 3) << 4));
+}
+
 /* SUBSCRIBE and UNSUBSCRIBE. Decoding: entries is the payload view, count its entries;
  * walk it with mqtt_sub_iter. Encoding uses list/list_count when list != NULL, else entries. */
 typedef struct mqtt_subscribe {
     uint16_t packet_id;
     mqtt_props props;           /* v5 */
     mqtt_bytes entries;
-    uint16_t count;
+    uint32_t count;
     const mqtt_sub_entry *list; /* encoding only */
     size_t list_count;
 } mqtt_subscribe;
