@@ -9,6 +9,9 @@
  * pn_tls_get_info() gathers what PROXY v2 SSL TLVs carry (R-SSL-*): version, cipher, group,
  * ALPN, SNI, whether a client certificate was presented, the verify result and the
  * certificate's subject CN (a CN holding a NUL byte is refused, never truncated).
+ *
+ * SIGPIPE: OpenSSL writes to the socket with write(), so a program using pn_tls must ignore
+ * SIGPIPE (signal(SIGPIPE, SIG_IGN)); a write to a reset peer then reports PN_TLS_RST.
  */
 #ifndef PN_TLS_H
 #define PN_TLS_H
@@ -85,8 +88,9 @@ const char *pn_tls_error(const pn_tls *t);
 #define PN_TLS_CN_MAX 256
 #define PN_TLS_NAME_MAX 64
 
-/* Subject CN of a certificate into out. 0 on success; -1 when there is no CN; -2 when the
- * CN is unusable (embedded NUL, too long for out, not convertible to UTF-8). */
+/* Subject CN of a certificate (as UTF-8) into out. 0 on success; -1 when there is no CN
+ * (or cert is NULL); -2 when the CN is unusable: embedded NUL, more than one CN (ambiguous
+ * identity), too long for out, or not convertible to UTF-8. */
 int pn_tls_cert_cn(X509 *cert, char *out, size_t cap);
 
 typedef struct pn_tls_info {
