@@ -19,13 +19,30 @@ typedef struct tbuf {
     size_t n;
 } tbuf;
 
-/* Hex pairs (spaces ignored) and 'quoted ASCII'; aborts the test on bad syntax or overflow. */
-static inline size_t th_hex(const char *s, uint8_t *out, size_t cap)
+/* Hex pairs (spaces ignored), 'quoted ASCII', and { ... }: a Variable Byte Integer with the
+ * length of the enclosed bytes, then those bytes (for v5 property blocks). Aborts the test
+ * on bad syntax or overflow. *pos is advanced past what was parsed. */
+static inline size_t th_hex_at(const char **pos, uint8_t *out, size_t cap, bool nested)
 {
+    const char *s = *pos;
     size_t n = 0;
     while (*s) {
         if (*s == ' ' || *s == '\n') {
             s++;
+        } else if (*s == '}') {
+            assert_true(nested);
+            s++;
+            break;
+        } else if (*s == '{') {
+            uint8_t inner[4096];
+            s++;
+            size_t k = th_hex_at(&s, inner, sizeof inner, true);
+            assert_true(n + 4 + k <= cap);
+            ssize_t vl = mqtt_varint_encode(out + n, 4, (uint32_t)k);
+            assert_true(vl > 0);
+            n += (size_t)vl;
+            memcpy(out + n, inner, k);
+            n += k;
         } else if (*s == '\'') {
             s++;
             while (*s && *s != '\'') {
@@ -45,7 +62,13 @@ static inline size_t th_hex(const char *s, uint8_t *out, size_t cap)
             s += 2;
         }
     }
+    *pos = s;
     return n;
+}
+
+static inline size_t th_hex(const char *s, uint8_t *out, size_t cap)
+{
+    return th_hex_at(&s, out, cap, false);
 }
 
 /* The whole packet given in hex. */
