@@ -1,0 +1,98 @@
+/* Bidirectional relay with bounded buffers and half-close propagation. */
+#include "pump.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+void ps_pump_init(ps_pump *p, int a, int b)
+{
+    memset(p, 0, sizeof *p);
+    p->a = a;
+    p->b = b;
+}
+
+bool ps_pump_preload(ps_pump *p, const uint8_t *data, size_t len)
+{
+    if (p->ab.len + len > PS_PUMP_BUF)
+        return false;
+    memcpy(p->ab.buf + p->ab.len, data, len);
+    p->ab.len += len;
+    return true;
+}
+
+static void dir_events(const ps_pump_dir *d, short *src_ev, short *dst_ev)
+{
+    if (!d->eof && d->len < PS_PUMP_BUF)
+        *src_ev |= POLLIN;
+    if (d->len > d->off)
+        *dst_ev |= POLLOUT;
+}
+
+void ps_pump_events(const ps_pump *p, short *ev_a, short *ev_b)
+{
+    *ev_a = 0;
+    *ev_b = 0;
+    if (p->done)
+        return;
+    dir_events(&p->ab, ev_a, ev_b);
+    dir_events(&p->ba, ev_b, ev_a);
+}
+
+/* Returns false on a reset/error. */
+static bool dir_step(ps_pump_dir *d, int src, int dst, short src_rev, short dst_rev)
+{
+    if ((src_rev & (POLLIN | POLLHUP | POLLERR)) && !d->eof && d->len < PS_PUMP_BUF) {
+        if (d->off == d->len)
+            d->off = d->len = 0;
+        ssize_t n = recv(src, d->buf + d->len, PS_PUMP_BUF - d->len, 0);
+        if (n > 0)
+            d->len += (size_t)n;
+        else if (n == 0)
+            d->eof = true;
+        else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return false;
+    }
+    if (d->len > d->off && (dst_rev & (POLLOUT | POLLERR | POLLHUP))) {
+        ssize_t n = send(dst, d->buf + d->off, d->len - d->off, MSG_NOSIGNAL);
+        if (n > 0)
+            d->off += (size_t)n;
+        else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return false;
+    }
+    if (d->eof && d->off == d->len && !d->shut) {
+        shutdown(dst, SHUT_WR);
+        d->shut = true;
+    }
+    return true;
+}
+
+void ps_pump_step(ps_pump *p, short rev_a, short rev_b)
+{
+    if (p->done)
+        return;
+    /* A pending write may be possible even when poll reported nothing for that side. */
+    if (!dir_step(&p->ab, p->a, p->b, rev_a, rev_b | POLLOUT) || !dir_step(&p->ba, p->b, p->a, rev_b, rev_a | POLLOUT)) {
+        p->reset = true;
+        p->done = true;
+        return;
+    }
+    if (p->ab.shut && p->ba.shut)
+        p->done = true;
+}
+
+void ps_pump_close(ps_pump *p)
+{
+    if (p->reset) {
+        struct linger lg = {1, 0}; /* pass the reset on */
+        setsockopt(p->a, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        setsockopt(p->b, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    if (p->a >= 0)
+        close(p->a);
+    if (p->b >= 0)
+        close(p->b);
+    p->a = p->b = -1;
+}
