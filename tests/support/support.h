@@ -96,11 +96,13 @@ const char *ts_end_name(ts_end e); /* "count", "fin", "rst", "timeout", "error" 
 /* Read into buf until want bytes (want <= cap; 0 = until close/timeout, up to cap), FIN,
  * RST or timeout_ms. *got = bytes read (also on FIN/RST/timeout). Returns how it ended. */
 ts_end ts_read(int fd, void *buf, size_t cap, size_t want, int timeout_ms, size_t *got);
-/* Read until a byte sequence appears (e.g. "\r\n\r\n") or the end. TS_END_COUNT when found. */
+/* Read until a byte sequence appears (e.g. "\r\n\r\n") or the end. TS_END_COUNT when found;
+ * TS_END_ERROR when cap bytes arrived without it. Bytes after the delimiter may be in buf. */
 ts_end ts_read_until(int fd, void *buf, size_t cap, const void *delim, size_t dlen,
                      int timeout_ms, size_t *got);
-/* Expect the peer to close: read and discard up to timeout_ms; returns FIN, RST, TIMEOUT
- * (or COUNT if it sent data instead: *got > 0 then, the data is discarded). */
+/* Expect the peer to close: read and discard until the end or timeout_ms. Returns how it
+ * ended (FIN, RST, TIMEOUT or ERROR); *got counts the bytes discarded before that (a
+ * receiver that must drop a connection silently leaves it 0). */
 ts_end ts_expect_close(int fd, int timeout_ms, size_t *got);
 
 /* ---- tiny JSON extraction -------------------------------------------------------------- */
