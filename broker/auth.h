@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BR_PASSWD_ITERATIONS 100000u /* default work factor for new entries */
+#define BR_PASSWD_ITERATIONS 20000u /* default work factor for new entries: each check runs on
+                                        the single broker thread, so it is kept to a few ms */
 #define BR_PASSWD_ENTRY_MAX 512      /* longest line br_passwd_make_entry writes, NUL included */
 
 typedef struct br_passwd br_passwd;

@@ -41,22 +41,27 @@
  *
  * Close reasons the engine passes to ops.close (stable, matched by scenarios and tests):
  *   client_disconnect          DISCONNECT received (any reason code)
- *   not_authorized             CONNACK refused: anonymous not allowed / transport refusal 0x87
- *   bad_username_or_password   CONNACK refused: password check failed (v5 0x86, 3.1.1 rc 4)
- *   client_identifier_not_valid CONNACK refused (v5 0x85, 3.1.1 rc 2)
- *   unsupported_protocol_version CONNACK refused (v5 0x84, 3.1.1 rc 1)
- *   connect_refused            CONNACK refused with a transport-chosen reason code (other codes)
- *   session_taken_over         another connection CONNECTed with the same client id (v5 0x8E)
- *   keepalive_timeout          nothing received for 1.5 x keep-alive (v5 DISCONNECT 0x8D)
- *   server_shutting_down       br_engine_shutdown() (v5 DISCONNECT 0x8B)
+ *   <v5 reason name>           the engine refused or ended the connection with a reason code;
+ *                              the name is mqtt_reason_name(code) from lib/mqtt:
+ *     not_authorized               CONNACK refused: anonymous not allowed, or transport refusal
+ *     bad_user_name_or_password    CONNACK refused: password check failed (3.1.1 rc 4)
+ *     client_identifier_not_valid  CONNACK refused (3.1.1 rc 2)
+ *     unsupported_protocol_version CONNACK refused (3.1.1 rc 1)
+ *     bad_authentication_method    CONNACK refused: v5 enhanced auth is not supported
+ *     session_taken_over           another connection CONNECTed with the same client id (0x8E)
+ *     keep_alive_timeout           nothing received for 1.5 x keep-alive (v5 DISCONNECT 0x8D)
+ *     server_shutting_down         br_engine_shutdown() (v5 DISCONNECT 0x8B)
+ *     (any other name a transport refusal code maps to, e.g. banned)
+ *   mqtt.<codec error>         malformed input or a protocol violation, named as lib/mqtt names
+ *                              its errors: mqtt.malformed_remaining_length, mqtt.packet_too_large,
+ *                              mqtt.unexpected_packet (first packet not CONNECT, second CONNECT,
+ *                              a server-only packet), mqtt.topic_alias_invalid, mqtt.bad_topic_name,
+ *                              mqtt.protocol_error, mqtt.timeout (no CONNECT in time), ...;
+ *                              v5 clients first get DISCONNECT (or CONNACK, during CONNECT) with
+ *                              mqtt_error_reason(err) (0x81 malformed, 0x82 protocol error,
+ *                              0x95 packet too large, 0x94 topic alias invalid, ...)
+ *   mqtt.receive_maximum_exceeded  v5 client sent more unacknowledged QoS>0 than allowed (0x93)
  *   send_buffer_full           ops.send refused a packet that cannot be dropped
- *   mqtt.<codec error>         malformed input, name from lib/mqtt (e.g.
- *                              mqtt.malformed_remaining_length); v5 clients first get a
- *                              DISCONNECT with the error's reason code (0x81 malformed, 0x82
- *                              protocol error, 0x95 packet too large, ...)
- *   mqtt.first_packet_not_connect, mqtt.second_connect, mqtt.packet_too_large,
- *   mqtt.receive_maximum_exceeded, mqtt.topic_alias_invalid, mqtt.topic_name_invalid,
- *   mqtt.unexpected_packet, mqtt.protocol_error   engine-level protocol violations
  */
 #ifndef BR_ENGINE_H
 #define BR_ENGINE_H
@@ -152,6 +157,7 @@ typedef struct br_engine_opts {
     uint32_t session_expiry_max;      /* v5 cap on Session Expiry Interval (s); 86400 */
     size_t max_retained;              /* retained messages kept; 10000 */
     size_t max_subscriptions;         /* per session; 1000 (SUBACK 0x97 quota exceeded beyond) */
+    uint32_t connect_timeout_ms;      /* CONNECT must arrive within this; 10000 */
     br_acl_fn acl_check;              /* NULL = allow everything */
     void *acl_ud;
 } br_engine_opts;
@@ -222,7 +228,7 @@ void br_engine_stats_get(const br_engine *e, br_engine_stats *out);
 /* 3.1.1 CONNACK return code for a v5 refusal reason (0x84->1, 0x85->2, 0x88/0x89->3,
  * 0x86->4, 0x87/0x8A/others->5). */
 uint8_t br_v5_to_v3_return_code(uint8_t v5_reason);
-/* Stable name for a v5 CONNACK/DISCONNECT reason code ("not_authorized", ...). */
+/* Stable name for a v5 CONNACK/DISCONNECT reason code: mqtt_reason_name() ("not_authorized"). */
 const char *br_reason_name(uint8_t v5_reason);
 
 #endif
