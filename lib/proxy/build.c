@@ -150,12 +150,10 @@ static void put_tlv(out_cursor *o, const pp_build_tlv *t, const pp_build_ssl *ss
         return;
 
     size_t real = o->len - value_at;
-    if (t->len_override >= 0)
-        patch_be16(o, len_at, (uint16_t)t->len_override);
-    else if (real > 0xFFFF)
-        o->failed = true; /* cannot be announced without an explicit override */
+    if (t->len_override > 0xFFFF || (t->len_override < 0 && real > 0xFFFF))
+        o->failed = true; /* a 16-bit field cannot say it */
     else
-        patch_be16(o, len_at, (uint16_t)real);
+        patch_be16(o, len_at, (uint16_t)(t->len_override >= 0 ? (size_t)t->len_override : real));
 }
 
 static bool spec_has_crc_auto(const pp_build_spec *spec)
@@ -190,7 +188,7 @@ static void put_v2(out_cursor *o, const pp_build_spec *spec, uint32_t crc_stored
         return;
 
     long real = (long)(o->len - PP_V2_FIXED_LEN);
-    long field = spec->len_override >= 0 ? (long)(spec->len_override & 0xFFFF) : real + spec->len_delta;
+    long field = spec->len_override >= 0 ? (long)spec->len_override : real + spec->len_delta;
     if (field < 0 || field > 0xFFFF) {
         o->failed = true;
         return;
@@ -205,6 +203,8 @@ static uint32_t bswap32(uint32_t v)
 
 static ssize_t build_v2(const pp_build_spec *spec, uint8_t *buf, size_t cap)
 {
+    if (spec->ver_cmd_override > 0xFF || spec->fam_override > 0xFF)
+        return -1; /* a byte cannot say it */
     out_cursor o = {.buf = buf, .cap = cap};
     put_v2(&o, spec, 0);
     if (o.failed)

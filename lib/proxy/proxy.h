@@ -281,7 +281,8 @@ typedef struct pp_build_spec {
 
 /* Fills a spec with "no overrides" (all -1/false/NULL, len_delta 0) and version 2 PROXY
  * TCP4 STREAM. pp_build returns -1 too for a spec it cannot express: a version other than
- * 1 or 2, or a v2 length (or TLV length) over 65535 without an explicit override. A v2
+ * 1 or 2, an override too large for its byte or 16-bit field, or a v2 length (or TLV
+ * length) over 65535 without an explicit override. A v2
  * endpoint whose family is INET under spec family INET6 is written IPv4-mapped. */
 void pp_build_spec_init(pp_build_spec *spec);
 ssize_t pp_build(const pp_build_spec *spec, uint8_t *buf, size_t cap);
