@@ -504,6 +504,21 @@ static void copy_name(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
+/* "RSA2048", "EC256", else the key type's short name ("ED25519"). */
+static void key_alg_name(EVP_PKEY *key, char *out, size_t cap)
+{
+    int type = EVP_PKEY_get_base_id(key);
+    int bits = EVP_PKEY_get_bits(key);
+    if (type == EVP_PKEY_RSA)
+        snprintf(out, cap, "RSA%d", bits);
+    else if (type == EVP_PKEY_EC)
+        snprintf(out, cap, "EC%d", bits);
+    else if (type == EVP_PKEY_DSA)
+        snprintf(out, cap, "DSA%d", bits);
+    else
+        copy_name(out, cap, OBJ_nid2sn(type));
+}
+
 void pn_tls_get_info(pn_tls *t, pn_tls_info *info)
 {
     memset(info, 0, sizeof *info);
@@ -527,6 +542,14 @@ void pn_tls_get_info(pn_tls *t, pn_tls_info *info)
     copy_name(info->verify_text, sizeof info->verify_text, X509_verify_cert_error_string(info->verify_result));
     info->cn_status = pn_tls_cert_cn(peer, info->cn, sizeof info->cn);
     info->session_reused = SSL_session_reused(ssl) == 1;
+    X509 *own = SSL_get_certificate(ssl);
+    if (own) {
+        int sig = X509_get_signature_nid(own);
+        copy_name(info->sig_alg, sizeof info->sig_alg, sig != NID_undef ? OBJ_nid2sn(sig) : NULL);
+        EVP_PKEY *pub = X509_get0_pubkey(own);
+        if (pub)
+            key_alg_name(pub, info->key_alg, sizeof info->key_alg);
+    }
 }
 
 long pn_tls_peer_cert_der(pn_tls *t, uint8_t *out, size_t cap)

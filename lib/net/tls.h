@@ -105,6 +105,11 @@ typedef struct pn_tls_info {
     int cn_status;                   /* pn_tls_cert_cn result for the peer cert (-1 if none) */
     char cn[PN_TLS_CN_MAX];          /* peer subject CN when cn_status == 0 */
     bool session_reused;
+    /* Our own certificate on this connection (the frontend's, for a server), named the way
+     * HAProxy fills SSL_SIG_ALG / SSL_KEY_ALG (R-SSL-10, R-SSL-11): "RSA-SHA256" or
+     * "ecdsa-with-SHA256"; "RSA2048" or "EC256". "" when we presented no certificate. */
+    char sig_alg[PN_TLS_NAME_MAX];
+    char key_alg[PN_TLS_NAME_MAX];
 } pn_tls_info;
 
 /* Fill info after a completed handshake. */

@@ -179,6 +179,9 @@ static void test_R_SSL_05_mutual_tls_info_alpn_sni_cn(void **state)
     assert_string_equal(si.cn, "device-42");
     assert_int_equal(ci.cn_status, 0);
     assert_string_equal(ci.cn, "localhost");
+    /* the frontend certificate as HAProxy names it (R-SSL-10, R-SSL-11): P-256, ECDSA-SHA256 */
+    assert_string_equal(si.sig_alg, "ecdsa-with-SHA256");
+    assert_string_equal(si.key_alg, "EC256");
     uint8_t der[4096];
     long n = pn_tls_peer_cert_der(srv.tls, der, sizeof der);
     assert_true(n > 100);
