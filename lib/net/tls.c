@@ -1,5 +1,6 @@
 /* OpenSSL 3 wrappers: see tls.h. */
 #include "net/tls.h"
+#include "net/tls_bio.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -318,18 +319,30 @@ static bool looks_like_ip(const char *s)
 
 pn_tls *pn_tls_new(pn_tls_ctx *c, int fd, const char *sni, char *err, size_t errcap)
 {
+    return pn_tls_new_prefixed(c, fd, sni, NULL, 0, err, errcap);
+}
+
+pn_tls *pn_tls_new_prefixed(pn_tls_ctx *c, int fd, const char *sni, const void *prefix,
+                            size_t prefix_len, char *err, size_t errcap)
+{
     char why[200];
+    if (prefix_len > PN_TLS_PREFIX_MAX) {
+        set_err(err, errcap, "TLS prefix of %zu bytes is over %d", prefix_len, PN_TLS_PREFIX_MAX);
+        return NULL;
+    }
     pn_tls *t = calloc(1, sizeof *t);
     if (!t) {
         set_err(err, errcap, "out of memory");
         return NULL;
     }
     t->ssl = SSL_new(c->ctx);
-    if (!t->ssl || SSL_set_fd(t->ssl, fd) != 1) {
+    BIO *bio = t->ssl ? pn_tls_bio_new(fd, prefix, prefix_len) : NULL;
+    if (!bio) {
         set_err(err, errcap, "SSL_new: %s", ssl_reason(why, sizeof why));
         pn_tls_free(t);
         return NULL;
     }
+    SSL_set_bio(t->ssl, bio, bio);
     if (c->server) {
         SSL_set_accept_state(t->ssl);
         return t;

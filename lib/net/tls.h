@@ -10,8 +10,9 @@
  * ALPN, SNI, whether a client certificate was presented, the verify result and the
  * certificate's subject CN (a CN holding a NUL byte is refused, never truncated).
  *
- * SIGPIPE: OpenSSL writes to the socket with write(), so a program using pn_tls must ignore
- * SIGPIPE (signal(SIGPIPE, SIG_IGN)); a write to a reset peer then reports PN_TLS_RST.
+ * Socket I/O goes through our own BIO: writes use MSG_NOSIGNAL (a reset peer is PN_TLS_RST,
+ * never a SIGPIPE), and bytes already read from the fd (the start of a ClientHello that
+ * arrived with a PROXY header) can be handed back with pn_tls_new_prefixed().
  */
 #ifndef PN_TLS_H
 #define PN_TLS_H
@@ -72,6 +73,12 @@ const char *pn_tls_status_name(pn_tls_status s);
 /* One connection on connected fd. sni (client side only) overrides the ctx default;
  * NULL keeps it. NULL on failure with err set. */
 pn_tls *pn_tls_new(pn_tls_ctx *ctx, int fd, const char *sni, char *err, size_t errcap);
+/* Same, but TLS first consumes a copy of prefix (bytes the caller already read from fd,
+ * e.g. what followed the PROXY header in the same read), then reads fd. At most
+ * PN_TLS_PREFIX_MAX bytes. */
+#define PN_TLS_PREFIX_MAX 65536
+pn_tls *pn_tls_new_prefixed(pn_tls_ctx *ctx, int fd, const char *sni, const void *prefix,
+                            size_t prefix_len, char *err, size_t errcap);
 void pn_tls_free(pn_tls *t); /* does not close the fd */
 SSL *pn_tls_ssl(pn_tls *t);
 

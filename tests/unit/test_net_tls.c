@@ -354,6 +354,86 @@ static void test_stream_end_eof_and_rst(void **state)
     pn_tls_ctx_free(cctx);
 }
 
+static void test_prefixed_bytes_after_proxy_header_feed_the_handshake(void **state)
+{
+    (void)state;
+    struct files f;
+    char err[256];
+    files_for(&f, "a", "a", "a", "client");
+    pn_tls_server_opts so = {.cert_file = f.srv_cert, .key_file = f.srv_key};
+    pn_tls_client_opts co = {.ca_file = f.ca, .verify_peer = true};
+    pn_tls_ctx *sctx = pn_tls_server_ctx_new(&so, err, sizeof err);
+    pn_tls_ctx *cctx = pn_tls_client_ctx_new(&co, err, sizeof err);
+    int c, s;
+    assert_int_equal(tcp_pair("127.0.0.1", NULL, &c, &s, NULL), 0);
+    const char header[] = "PROXY TCP4 192.0.2.1 192.0.2.2 5555 8883\r\n";
+    size_t hlen = sizeof header - 1, k;
+    assert_int_equal(pn_send(c, header, hlen, &k), PN_IO_OK);
+    pn_tls *ct = pn_tls_new(cctx, c, "localhost", err, sizeof err);
+    assert_int_equal(pn_tls_handshake(ct), PN_TLS_WANT_READ); /* ClientHello is out */
+    /* the server reads header and ClientHello start in one go, as a broker would */
+    char got[4096];
+    size_t n = 0;
+    while (n <= hlen) {
+        assert_true(wait_ready(s, POLLIN, WAIT_MS));
+        assert_int_equal(pn_recv(s, got + n, sizeof got - n, &k), PN_IO_OK);
+        n += k;
+    }
+    assert_memory_equal(got, header, hlen);
+    assert_int_equal((unsigned char)got[hlen], 0x16); /* a TLS handshake record follows */
+    pn_tls *st = pn_tls_new_prefixed(sctx, s, NULL, got + hlen, n - hlen, err, sizeof err);
+    assert_non_null(st);
+    pn_tls_status cs = PN_TLS_WANT_READ, ss = PN_TLS_WANT_READ;
+    uint64_t deadline = pn_now_ms() + WAIT_MS;
+    while ((cs != PN_TLS_OK || ss != PN_TLS_OK) && pn_now_ms() < deadline) {
+        if (ss != PN_TLS_OK)
+            ss = pn_tls_handshake(st);
+        if (cs != PN_TLS_OK)
+            cs = pn_tls_handshake(ct);
+        assert_true(cs <= PN_TLS_WANT_WRITE && ss <= PN_TLS_WANT_WRITE);
+        struct pollfd p[2] = {{.fd = c, .events = POLLIN}, {.fd = s, .events = POLLIN}};
+        if (cs != PN_TLS_OK || ss != PN_TLS_OK)
+            poll(p, 2, 100);
+    }
+    assert_int_equal(cs, PN_TLS_OK);
+    assert_int_equal(ss, PN_TLS_OK);
+    assert_null(pn_tls_new_prefixed(sctx, s, NULL, got, PN_TLS_PREFIX_MAX + 1, err, sizeof err));
+    pn_tls_free(ct);
+    pn_tls_free(st);
+    close(c);
+    close(s);
+    pn_tls_ctx_free(sctx);
+    pn_tls_ctx_free(cctx);
+}
+
+static void test_write_to_reset_peer_is_an_error_not_sigpipe(void **state)
+{
+    (void)state;
+    struct files f;
+    char err[256];
+    files_for(&f, "a", "a", "a", "client");
+    pn_tls_server_opts so = {.cert_file = f.srv_cert, .key_file = f.srv_key};
+    pn_tls_client_opts co = {0};
+    pn_tls_ctx *sctx = pn_tls_server_ctx_new(&so, err, sizeof err);
+    pn_tls_ctx *cctx = pn_tls_client_ctx_new(&co, err, sizeof err);
+    struct side cli, srv;
+    handshake(cctx, sctx, NULL, &cli, &srv);
+    assert_int_equal(srv.st, PN_TLS_OK);
+    pn_close_rst(cli.fd);
+    cli.fd = -1;
+    signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would now kill the test */
+    pn_tls_status st = PN_TLS_OK;
+    char block[1024] = {0};
+    size_t k;
+    for (int i = 0; i < 1000 && st == PN_TLS_OK; i++)
+        st = pn_tls_write(srv.tls, block, sizeof block, &k);
+    signal(SIGPIPE, SIG_IGN);
+    assert_int_equal(st, PN_TLS_RST);
+    finish(&cli, &srv);
+    pn_tls_ctx_free(sctx);
+    pn_tls_ctx_free(cctx);
+}
+
 static void test_version_floor_refuses_older_client(void **state)
 {
     (void)state;
@@ -443,6 +523,8 @@ int main(void)
         cmocka_unit_test(test_client_verifies_server_ca_and_name),
         cmocka_unit_test(test_cn_with_nul_byte_refused),
         cmocka_unit_test(test_stream_end_eof_and_rst),
+        cmocka_unit_test(test_prefixed_bytes_after_proxy_header_feed_the_handshake),
+        cmocka_unit_test(test_write_to_reset_peer_is_an_error_not_sigpipe),
         cmocka_unit_test(test_version_floor_refuses_older_client),
         cmocka_unit_test(test_context_errors_are_readable),
     };
