@@ -415,6 +415,12 @@ ssize_t mqtt_frame(const uint8_t *buf, size_t len, size_t max_packet,
  * Subscription Identifier in PUBLISH) are left to the caller. */
 ssize_t mqtt_decode(const uint8_t *buf, size_t len, uint8_t level, mqtt_packet *pkt);
 
+/* One line for logs, e.g. `PUBLISH qos=1 id=5 topic="a/b" payload=12B props=2` or
+ * `CONNECT level=5 client_id="c1" clean=1 keep_alive=60 user="alice" password=3B`. Strings are
+ * quoted with non-printable bytes as \xNN and cut after 64 bytes. Always NUL-terminates when
+ * cap > 0; returns the length written. For packets mqtt_decode accepted. */
+size_t mqtt_packet_summary(const mqtt_packet *pkt, char *buf, size_t cap);
+
 /* ---- encoding ------------------------------------------------------------------------ */
 
 #define MQTT_ENC_NO_SPACE (-1) /* cap too small */

@@ -187,6 +187,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 exercise_entries(&p);
             if (p.type == MQTT_PUBLISH && p.publish.topic.len)
                 CHECK(mqtt_topic_name_check(p.publish.topic.ptr, p.publish.topic.len) == 0);
+            char line[160], tiny[9];
+            size_t ln = mqtt_packet_summary(&p, line, sizeof line);
+            CHECK(ln < sizeof line && strlen(line) == ln);
+            CHECK(mqtt_packet_summary(&p, tiny, sizeof tiny) < sizeof tiny);
             if (p.type == MQTT_CONNECT)
                 level = p.level; /* the connection continues in the CONNECT's version */
             round_trip(&p);
