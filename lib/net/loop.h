@@ -27,7 +27,8 @@ typedef struct pn_loop pn_loop;
 
 /* Event bits. Ask for READABLE and/or WRITABLE; HUP and ERROR are only ever reported
  * (together with READABLE/WRITABLE for whichever you asked, so a read() sees the EOF or the
- * error and a pending connect() can collect SO_ERROR). */
+ * error and a pending connect() can collect SO_ERROR). PN_HUP is advisory: data sent before
+ * the peer's FIN may still be queued, so read until pn_recv() says FIN or RST. */
 enum {
     PN_READABLE = 1 << 0,
     PN_WRITABLE = 1 << 1,
