@@ -1,0 +1,143 @@
+/* broker/broker: ppbroker's transport-side state shared by listeners, connections, the PROXY
+ * stage, events, logging and the admin API. The MQTT engine (engine.h) sees none of this:
+ * it gets bytes and a `void *conn` and calls back through br_conn_ops.
+ *
+ * One process, one thread, one pn_loop. Every connection is a ppb_conn in a doubly linked
+ * list; its state goes PROXY (header pending) -> MQTT (engine attached) -> gone.
+ */
+#ifndef PPB_BROKER_H
+#define PPB_BROKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "engine.h"
+#include "net/addr.h"
+#include "net/buf.h"
+#include "net/loop.h"
+#include "proxy/proxy.h"
+
+#define PPB_VERSION "0.1.0"
+#define PPB_READ_CHUNK 16384
+#define PPB_HDR_BUF_MAX (PP_V2_MAX_LEN + PPB_READ_CHUNK) /* a whole v2 header plus one read */
+#define PPB_CLOSE_FLUSH_MS 2000                         /* bound on flushing before a close */
+
+typedef struct ppb_broker ppb_broker;
+typedef struct ppb_events ppb_events;
+typedef struct ppb_admin ppb_admin;
+
+typedef struct ppb_listener {
+    ppb_broker *b;
+    const ppb_listener_config *cfg;
+    int fd;
+    pn_addr bound;
+    char bound_text[PN_ADDR_TEXT_MAX];
+    pp_options pp_opts;         /* from config + quirks */
+    unsigned nconns;
+    uint64_t accepted_total;
+} ppb_listener;
+
+enum ppb_conn_state { CONN_PROXY = 0, CONN_MQTT = 1, CONN_CLOSING = 2 };
+
+typedef struct ppb_conn {
+    struct ppb_conn *prev, *next;
+    ppb_broker *b;
+    ppb_listener *l;
+    uint64_t id;
+    int fd;
+    enum ppb_conn_state state;
+    uint64_t accepted_ms;
+
+    pn_addr real_peer, local;
+    char real_peer_text[PN_ADDR_TEXT_MAX];
+    char attributed_text[PP_UNIX_PATH_LEN + 16];
+    pn_addr attributed;          /* carried source when used, else the real peer */
+
+    /* PROXY stage: bytes received so far (grows up to PPB_HDR_BUF_MAX) */
+    uint8_t *hbuf;
+    size_t hlen, hcap;
+    unsigned reads;              /* reads that fed the header */
+    size_t first_read_len;       /* for wrong-address-on-split */
+    uint64_t header_timer;
+
+    /* What the header said, rendered once (JSON object text; NULL = no header) */
+    char *proxy_json;
+    char *tlv_summary;           /* for text log lines */
+    int pp_version, pp_command, pp_family;
+    char carried_src[PP_UNIX_PATH_LEN + 16], carried_dst[PP_UNIX_PATH_LEN + 16];
+
+    /* CN taken from the SSL TLV when the listener uses it as username */
+    char *forced_username;
+
+    /* MQTT stage */
+    br_client *client;
+    bool served;                 /* a CONNACK 0x00 went out (the engine's connack event) */
+    pn_buf out;                  /* allocated lazily, freed when drained */
+    bool watching_write;
+    bool close_requested;
+    char close_reason[96];
+    uint64_t close_timer;
+    uint64_t reap_timer;
+} ppb_conn;
+
+/* A counter of refused connections per listener and reason (for /metrics). */
+typedef struct ppb_reject_count {
+    char listener[PPB_NAME_MAX];
+    char reason[64];
+    uint64_t count;
+} ppb_reject_count;
+
+struct ppb_broker {
+    ppb_config cfg;
+    unsigned quirks;
+    pn_loop *loop;
+    br_engine *engine;
+    ppb_listener listeners[PPB_MAX_LISTENERS];
+    size_t nlisteners;
+    ppb_conn *conns;             /* list head */
+    size_t nconns;
+    uint64_t next_conn_id;
+    uint64_t started_ms;
+    bool stopping;
+
+    ppb_events *events;
+    ppb_admin *admin;
+    FILE *log;                   /* stderr or --log-file */
+    char ready_file[PPB_PATH_MAX];
+
+    ppb_reject_count *rejects;
+    size_t nrejects, caprejects;
+};
+
+/* listener.c */
+int ppb_listeners_open(ppb_broker *b, char *err, size_t errcap);
+void ppb_listeners_close(ppb_broker *b);
+
+/* conn.c */
+ppb_conn *ppb_conn_new(ppb_broker *b, ppb_listener *l, int fd, const pn_addr *peer);
+/* Begin MQTT: attach the engine and hand it `data` (bytes after the header). */
+void ppb_conn_start_mqtt(ppb_conn *c, const br_client_info *extra, const uint8_t *data, size_t len);
+/* End a connection that has no engine client yet (PROXY rejects, timeouts, EOF): emits the
+ * final event (type e.g. "proxy_reject") and frees it. */
+void ppb_conn_reject(ppb_conn *c, const char *type, const char *reason, const char *refs,
+                     const char *message);
+/* Close every connection (shutdown). */
+void ppb_conns_close_all(ppb_broker *b, const char *reason);
+extern const br_conn_ops PPB_CONN_OPS;
+
+/* proxy_stage.c */
+void ppb_proxy_stage_begin(ppb_conn *c);
+/* Readable in CONN_PROXY state. */
+void ppb_proxy_stage_on_readable(ppb_conn *c);
+/* Fill the listener's pp_options from config and quirks. */
+void ppb_proxy_options(const ppb_listener_config *lc, unsigned quirks, pp_options *out);
+
+/* metrics (events.c) */
+void ppb_count_reject(ppb_broker *b, const char *listener, const char *reason);
+
+/* Wall-clock time as RFC 3339 with milliseconds, UTC. */
+void ppb_rfc3339_now(char *buf, size_t cap);
+
+#endif

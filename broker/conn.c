@@ -1,0 +1,331 @@
+/* broker/conn: one client connection from accept to close. Owns the socket, the bounded
+ * output buffer, the engine attachment and the single final event.
+ *
+ * Closes are never done inside engine callbacks: ops.close only marks the connection and
+ * schedules a zero-delay "reap" timer, so no caller up the stack holds a freed pointer. */
+#include "broker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "log.h"
+#include "net/sock.h"
+
+static void conn_on_event(pn_loop *loop, int fd, int events, void *udata);
+static void conn_finish(ppb_conn *c);
+
+static size_t out_cap(const ppb_broker *b)
+{
+    /* Room for the largest packet plus slack; allocated only while data is waiting. */
+    size_t cap = (size_t)b->cfg.max_packet_size + 65536;
+    return cap < 262144 ? 262144 : cap;
+}
+
+ppb_conn *ppb_conn_new(ppb_broker *b, ppb_listener *l, int fd, const pn_addr *peer)
+{
+    ppb_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->b = b;
+    c->l = l;
+    c->fd = fd;
+    c->id = ++b->next_conn_id;
+    c->accepted_ms = pn_now_ms();
+    c->real_peer = *peer;
+    pn_local_addr(fd, &c->local);
+    pn_addr_to_text(peer, c->real_peer_text, sizeof(c->real_peer_text));
+    c->attributed = *peer;
+    if (pn_loop_watch(b->loop, fd, PN_READABLE, conn_on_event, c) != 0) {
+        free(c);
+        return NULL;
+    }
+    c->next = b->conns;
+    if (b->conns)
+        b->conns->prev = c;
+    b->conns = c;
+    b->nconns++;
+    l->nconns++;
+    return c;
+}
+
+/* Unlink, stop timers, close the socket, free. No events here. */
+static void conn_free(ppb_conn *c)
+{
+    ppb_broker *b = c->b;
+    if (c->header_timer)
+        pn_timer_cancel(b->loop, c->header_timer);
+    if (c->close_timer)
+        pn_timer_cancel(b->loop, c->close_timer);
+    if (c->reap_timer)
+        pn_timer_cancel(b->loop, c->reap_timer);
+    if (c->fd >= 0) {
+        pn_loop_unwatch(b->loop, c->fd);
+        close(c->fd);
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        b->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    b->nconns--;
+    c->l->nconns--;
+    pn_buf_free(&c->out);
+    free(c->hbuf);
+    free(c->proxy_json);
+    free(c->tlv_summary);
+    free(c->forced_username);
+    free(c);
+}
+
+void ppb_conn_reject(ppb_conn *c, const char *type, const char *reason, const char *refs, const char *message)
+{
+    ppb_event_fields f = PPB_EVENT_FIELDS_INIT;
+    f.type = type;
+    f.reason = reason;
+    f.refs = refs;
+    f.message = message;
+    f.outcome = "refused";
+    f.with_proxy = true;
+    ppb_event_emit(c->b, c, &f);
+    conn_free(c);
+}
+
+/* ---- engine callbacks ------------------------------------------------------------------ */
+
+static void reap_cb(pn_loop *loop, uint64_t id, void *udata)
+{
+    (void)loop;
+    (void)id;
+    ppb_conn *c = udata;
+    c->reap_timer = 0;
+    if (!c->close_requested || pn_buf_empty(&c->out) || c->fd < 0)
+        conn_finish(c);
+    /* else: conn_on_event finishes once the output drained (or close_timer fires) */
+}
+
+static void close_timeout_cb(pn_loop *loop, uint64_t id, void *udata)
+{
+    (void)loop;
+    (void)id;
+    ppb_conn *c = udata;
+    c->close_timer = 0;
+    conn_finish(c);
+}
+
+/* Mark for closing and let the loop do it (never free from inside an engine call). */
+static void request_close(ppb_conn *c, const char *reason)
+{
+    if (c->close_requested)
+        return;
+    c->close_requested = true;
+    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+    c->state = CONN_CLOSING;
+    if (c->fd >= 0)
+        pn_loop_modify(c->b->loop, c->fd, pn_buf_empty(&c->out) ? 0 : PN_WRITABLE);
+    if (!c->reap_timer)
+        c->reap_timer = pn_timer_add(c->b->loop, 0, reap_cb, c);
+    if (!c->close_timer)
+        c->close_timer = pn_timer_add(c->b->loop, PPB_CLOSE_FLUSH_MS, close_timeout_cb, c);
+}
+
+static int ops_send(void *conn, const uint8_t *data, size_t len)
+{
+    ppb_conn *c = conn;
+    if (c->close_requested || c->fd < 0)
+        return 0; /* the connection is going; bytes are dropped like on a dead socket */
+    size_t sent = 0;
+    if (pn_buf_empty(&c->out)) {
+        /* Fast path: write straight to the socket, keep only the remainder. */
+        pn_io io = pn_send(c->fd, data, len, &sent);
+        if (io == PN_IO_RST || io == PN_IO_ERROR) {
+            request_close(c, io == PN_IO_RST ? "connection_reset" : "io_error");
+            return 0;
+        }
+        if (io != PN_IO_OK)
+            sent = 0;
+        if (sent == len)
+            return 0;
+    }
+    if (!c->out.data && pn_buf_init(&c->out, out_cap(c->b)) != 0)
+        return -1;
+    if (!pn_buf_append(&c->out, data + sent, len - sent)) {
+        if (sent > 0) {
+            /* Part of the packet is on the wire: the rest must follow or the stream breaks. */
+            request_close(c, "send_buffer_full");
+            return 0;
+        }
+        return -1;
+    }
+    if (!c->watching_write) {
+        pn_loop_modify(c->b->loop, c->fd, PN_READABLE | PN_WRITABLE);
+        c->watching_write = true;
+    }
+    return 0;
+}
+
+static void ops_close(void *conn, const char *reason)
+{
+    request_close(conn, reason ? reason : "closed");
+}
+
+const br_conn_ops PPB_CONN_OPS = {ops_send, ops_close};
+
+/* ---- MQTT stage -------------------------------------------------------------------------- */
+
+void ppb_conn_start_mqtt(ppb_conn *c, const br_client_info *extra, const uint8_t *data, size_t len)
+{
+    br_client_info info;
+    if (extra)
+        info = *extra;
+    else
+        memset(&info, 0, sizeof(info));
+    info.listener = c->l->cfg->name;
+    info.real_peer = c->real_peer_text;
+    info.attributed_peer = c->attributed_text[0] ? c->attributed_text : c->real_peer_text;
+    info.attributed_addr = pn_addr_sa(&c->attributed);
+    c->state = CONN_MQTT;
+    c->client = br_engine_attach(c->b->engine, c, &info);
+    if (!c->client) {
+        request_close(c, "out_of_memory");
+        return;
+    }
+    if (len > 0)
+        br_engine_input(c->b->engine, c->client, data, len);
+}
+
+/* The one place a served (or half-served) connection ends: detach, final event, free. */
+static void conn_finish(ppb_conn *c)
+{
+    ppb_broker *b = c->b;
+    const char *reason = c->close_reason[0] ? c->close_reason : "closed";
+    ppb_event_fields f = PPB_EVENT_FIELDS_INIT;
+    f.type = "close";
+    f.reason = reason;
+    f.with_proxy = true;
+    f.outcome = "closed";
+    char cid[256] = "", user[256] = "", src[16] = "";
+    if (c->client) {
+        const char *s = br_client_id(c->client);
+        if (s) {
+            snprintf(cid, sizeof(cid), "%s", s);
+            f.client_id = cid;
+        }
+        s = br_client_username(c->client);
+        if (s) {
+            snprintf(user, sizeof(user), "%s", s);
+            f.username = user;
+        }
+        s = br_client_username_source(c->client);
+        if (s) {
+            snprintf(src, sizeof(src), "%s", s);
+            f.username_source = src;
+        }
+        f.protocol_version = br_client_protocol_version(c->client);
+        if (c->served || br_client_connected(c->client))
+            f.outcome = "served";
+        br_client *cl = c->client;
+        c->client = NULL;
+        br_engine_detach(b->engine, cl, reason);
+    }
+    ppb_event_emit(b, c, &f);
+    conn_free(c);
+}
+
+static void mqtt_readable(ppb_conn *c)
+{
+    uint8_t buf[PPB_READ_CHUNK];
+    size_t n = 0;
+    pn_io io = pn_recv(c->fd, buf, sizeof(buf), &n);
+    switch (io) {
+    case PN_IO_OK:
+        if (br_engine_input(c->b->engine, c->client, buf, n) != 0 && !c->close_requested)
+            request_close(c, "closed");
+        return;
+    case PN_IO_AGAIN:
+        return;
+    case PN_IO_FIN:
+        snprintf(c->close_reason, sizeof(c->close_reason), "eof");
+        conn_finish(c);
+        return;
+    case PN_IO_RST:
+        snprintf(c->close_reason, sizeof(c->close_reason), "connection_reset");
+        conn_finish(c);
+        return;
+    default:
+        snprintf(c->close_reason, sizeof(c->close_reason), "io_error");
+        conn_finish(c);
+        return;
+    }
+}
+
+/* Returns false when the connection was finished (freed). */
+static bool flush_out(ppb_conn *c)
+{
+    while (!pn_buf_empty(&c->out)) {
+        size_t n = 0;
+        pn_io io = pn_send_buf(c->fd, &c->out, &n);
+        if (io == PN_IO_AGAIN)
+            return true;
+        if (io != PN_IO_OK) {
+            if (!c->close_requested)
+                snprintf(c->close_reason, sizeof(c->close_reason), "%s",
+                         io == PN_IO_RST ? "connection_reset" : "io_error");
+            conn_finish(c);
+            return false;
+        }
+    }
+    /* Drained: give the memory back (idle connections stay small) and stop asking. */
+    pn_buf_free(&c->out);
+    if (c->close_requested) {
+        conn_finish(c);
+        return false;
+    }
+    pn_loop_modify(c->b->loop, c->fd, PN_READABLE);
+    c->watching_write = false;
+    br_engine_writable(c->b->engine, c->client);
+    return true;
+}
+
+static void conn_on_event(pn_loop *loop, int fd, int events, void *udata)
+{
+    (void)loop;
+    (void)fd;
+    ppb_conn *c = udata;
+    if ((events & PN_WRITABLE) && !flush_out(c))
+        return;
+    switch (c->state) {
+    case CONN_PROXY:
+        if (events & (PN_READABLE | PN_HUP | PN_ERROR))
+            ppb_proxy_stage_on_readable(c);
+        break;
+    case CONN_MQTT:
+        if (events & (PN_READABLE | PN_HUP | PN_ERROR))
+            mqtt_readable(c);
+        break;
+    case CONN_CLOSING:
+        /* Not reading any more; a dead peer ends the flush early. */
+        if (events & PN_ERROR)
+            conn_finish(c);
+        break;
+    }
+}
+
+void ppb_conns_close_all(ppb_broker *b, const char *reason)
+{
+    ppb_conn *c = b->conns;
+    while (c) {
+        ppb_conn *next = c->next;
+        if (c->state == CONN_PROXY) {
+            ppb_conn_reject(c, "proxy_reject", reason, NULL, "broker stopping before the header completed");
+        } else {
+            if (!c->close_requested)
+                snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+            conn_finish(c);
+        }
+        c = next;
+    }
+}

@@ -1,0 +1,113 @@
+/* broker/listener: bind every configured listener (port 0 allowed) and accept connections.
+ * A bind failure names the listener and the address (exit 3 in main.c). */
+#include "broker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "log.h"
+#include "net/sock.h"
+#include "quirks.h"
+
+#define ACCEPT_BATCH 64
+#define LISTEN_BACKLOG 1024
+
+static void on_accept(pn_loop *loop, int fd, int events, void *udata);
+
+int ppb_listeners_open(ppb_broker *b, char *err, size_t errcap)
+{
+    for (size_t i = 0; i < b->cfg.nlisteners; i++) {
+        const ppb_listener_config *lc = &b->cfg.listeners[i];
+        ppb_listener *l = &b->listeners[b->nlisteners];
+        memset(l, 0, sizeof(*l));
+        l->b = b;
+        l->cfg = lc;
+        char why[256];
+        if (lc->kind == PPB_LISTENER_SSL) {
+            snprintf(err, errcap, "listener.ssl.%s (%s): TLS listeners are not implemented yet", lc->name,
+                     lc->address_text);
+            return -1;
+        }
+        l->fd = pn_listen(&lc->addr, LISTEN_BACKLOG, 0, &l->bound, why, sizeof(why));
+        if (l->fd < 0) {
+            snprintf(err, errcap, "listener.%s.%s (%s): %s", lc->kind == PPB_LISTENER_TCP ? "tcp" : "ssl", lc->name,
+                     lc->address_text, why);
+            return -1;
+        }
+        pn_addr_to_text(&l->bound, l->bound_text, sizeof(l->bound_text));
+        ppb_proxy_options(lc, b->quirks, &l->pp_opts);
+        if (pn_loop_watch(b->loop, l->fd, PN_READABLE, on_accept, l) != 0) {
+            snprintf(err, errcap, "listener.tcp.%s: cannot watch the socket: %s", lc->name, strerror(errno));
+            close(l->fd);
+            return -1;
+        }
+        b->nlisteners++;
+        ppb_log(b, PPB_LOG_INFO, "listener %s on %s (proxy_protocol %s)", lc->name, l->bound_text,
+                lc->proxy_protocol ? "on" : "off");
+    }
+    return 0;
+}
+
+void ppb_listeners_close(ppb_broker *b)
+{
+    for (size_t i = 0; i < b->nlisteners; i++) {
+        ppb_listener *l = &b->listeners[i];
+        if (l->fd >= 0) {
+            pn_loop_unwatch(b->loop, l->fd);
+            close(l->fd);
+            l->fd = -1;
+        }
+    }
+}
+
+static void start_conn(ppb_listener *l, int fd, const pn_addr *peer)
+{
+    ppb_broker *b = l->b;
+    ppb_conn *c = ppb_conn_new(b, l, fd, peer);
+    if (!c) {
+        close(fd);
+        ppb_log(b, PPB_LOG_ERROR, "listener %s: out of memory for a connection", l->cfg->name);
+        return;
+    }
+    snprintf(c->attributed_text, sizeof(c->attributed_text), "%s", c->real_peer_text);
+    if (l->nconns > l->cfg->max_connections) {
+        ppb_conn_reject(c, "security_reject", "max_connections", NULL, "listener at max_connections");
+        return;
+    }
+    if (l->cfg->proxy_protocol) {
+        ppb_proxy_stage_begin(c);
+        return;
+    }
+    if (l->cfg->allowed_sources.set && !pn_cidr_list_match(&l->cfg->allowed_sources.list, &c->real_peer)) {
+        ppb_conn_reject(c, "security_reject", "source_not_allowed", "R-SEC-01", "peer outside allowed_sources");
+        return;
+    }
+    if (b->quirks & Q_ACCEPT_HEADER_ON_PLAIN) {
+        /* The defect: a plain listener peeks for a header and believes it (R-GEN-14). */
+        ppb_proxy_stage_begin(c);
+        return;
+    }
+    ppb_conn_start_mqtt(c, NULL, NULL, 0);
+}
+
+static void on_accept(pn_loop *loop, int fd, int events, void *udata)
+{
+    (void)loop;
+    (void)events;
+    ppb_listener *l = udata;
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        pn_addr peer;
+        int cfd = pn_accept(fd, &peer);
+        if (cfd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+                ppb_log(l->b, PPB_LOG_WARNING, "listener %s: accept: %s", l->cfg->name, strerror(errno));
+            return;
+        }
+        pn_set_nodelay(cfd, true);
+        l->accepted_total++;
+        start_conn(l, cfd, &peer);
+    }
+}
