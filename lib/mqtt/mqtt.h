@@ -158,7 +158,7 @@ enum mqtt_error {
     MQTT_ERR_FIELD_OVERRUN = -10,       /* mqtt.field_overrun: a field runs past the remaining length */
     MQTT_ERR_TRAILING_BYTES = -11,      /* mqtt.trailing_bytes: bytes left after the last field */
     MQTT_ERR_MALFORMED_VARINT = -12,    /* mqtt.malformed_varint: property length or subscription id */
-    MQTT_ERR_INVALID_UTF8 = -13,        /* mqtt.invalid_utf8: ill-formed, surrogate or U+0000 (MQTT-1.5.4-1..2) */
+    MQTT_ERR_INVALID_UTF8 = -13,        /* mqtt.invalid_utf8: ill-formed, surrogate or U+0000 (MQTT-1.5.4-1..2, 3.1.1: MQTT-1.5.3-1..2) */
 
     /* CONNECT */
     MQTT_ERR_BAD_PROTOCOL_NAME = -20,   /* mqtt.bad_protocol_name: not "MQTT"/"MQIsdp" (MQTT-3.1.2-1) */
@@ -171,7 +171,7 @@ enum mqtt_error {
     MQTT_ERR_TOPIC_WILDCARD_IN_PUBLISH = -30, /* mqtt.topic_wildcard_in_publish (MQTT-3.3.2-2) */
     MQTT_ERR_BAD_TOPIC_NAME = -31,      /* mqtt.bad_topic_name: empty without a v5 Topic Alias (MQTT-4.7.3-1, MQTT-3.3.2-1) */
     MQTT_ERR_BAD_TOPIC_FILTER = -32,    /* mqtt.bad_topic_filter: empty, misplaced + or #, bad $share (MQTT-4.7.1-1..3, MQTT-4.7.3-1) */
-    MQTT_ERR_ZERO_PACKET_ID = -33,      /* mqtt.zero_packet_id (MQTT-2.2.1-3) */
+    MQTT_ERR_ZERO_PACKET_ID = -33,      /* mqtt.zero_packet_id (MQTT-2.2.1-3, 3.1.1: MQTT-2.3.1-1) */
     MQTT_ERR_NO_TOPIC_FILTERS = -34,    /* mqtt.no_topic_filters: SUBSCRIBE/UNSUBSCRIBE with no payload (MQTT-3.8.3-3, MQTT-3.10.3-2) */
     MQTT_ERR_BAD_SUBSCRIPTION_OPTIONS = -35, /* mqtt.bad_subscription_options: reserved bits, retain handling 3 (MQTT-3.8.3-4/5) */
     MQTT_ERR_NO_LOCAL_ON_SHARED = -36,  /* mqtt.no_local_on_shared (MQTT-3.8.3-4 in 5.0) */
@@ -385,7 +385,7 @@ typedef struct mqtt_packet {
     };
 } mqtt_packet;
 
-/* Iterate SUBSCRIBE/UNSUBSCRIBE entries of a decoded packet. */
+/* Iterate SUBSCRIBE/UNSUBSCRIBE entries of a decoded packet (other types: no entries). */
 typedef struct mqtt_sub_iter {
     const uint8_t *p, *end;
     bool with_options;          /* SUBSCRIBE: filter + options byte; UNSUBSCRIBE: filter only */

@@ -308,6 +308,11 @@ ssize_t mqtt_decode(const uint8_t *buf, size_t len, uint8_t level, mqtt_packet *
 
 void mqtt_sub_iter_init(mqtt_sub_iter *it, const mqtt_packet *pkt)
 {
+    if (pkt->type != MQTT_SUBSCRIBE && pkt->type != MQTT_UNSUBSCRIBE) {
+        it->p = it->end = NULL; /* other union members are not entries: iterate nothing */
+        it->with_options = false;
+        return;
+    }
     it->p = pkt->subscribe.entries.ptr;
     it->end = it->p ? it->p + pkt->subscribe.entries.len : NULL;
     it->with_options = pkt->type == MQTT_SUBSCRIBE;

@@ -151,7 +151,7 @@ static int check_value(const mqtt_prop *p)
         if (!mqtt_utf8_valid(p->s.ptr, p->s.len))
             return MQTT_ERR_INVALID_UTF8;
         if (p->id == MQTT_PROP_RESPONSE_TOPIC && mqtt_topic_name_check(p->s.ptr, p->s.len) < 0)
-            return MQTT_ERR_BAD_PROPERTY_VALUE; /* a Topic Name: no wildcards (MQTT-3.3.2-14) */
+            return MQTT_ERR_BAD_PROPERTY_VALUE; /* a Topic Name: no wildcards (5.0 3.3.2.3.5) */
         return 0;
     case MQTT_PK_PAIR:
         return mqtt_utf8_valid(p->s.ptr, p->s.len) && mqtt_utf8_valid(p->v.ptr, p->v.len)

@@ -142,6 +142,11 @@ static void test_unsubscribe_and_unsuback(void **state)
     assert_int_equal(mqtt_sub_next(&it, &e), 0);
     assert_int_equal(th_decode_body(&t, MQTT_V311, 0xa2, "00 00 00 01 'a'", &p), MQTT_ERR_ZERO_PACKET_ID);
 
+    /* the iterator on another packet type yields nothing (the union holds no entries) */
+    assert_true(th_decode_body(&t, MQTT_V311, 0x30, "00 01 't' 'payload'", &p) > 0);
+    mqtt_sub_iter_init(&it, &p);
+    assert_int_equal(mqtt_sub_next(&it, &e), 0);
+
     assert_int_equal(th_decode_hex(&t, MQTT_V311, "b0 02 00 07", &p), 4);
     assert_int_equal(p.suback.packet_id, 7);
     assert_int_equal(th_decode_hex(&t, MQTT_V311, "b0 03 00 07 00", &p), MQTT_ERR_TRAILING_BYTES);
