@@ -252,7 +252,7 @@ static void test_inflight_bound_queues_then_drains_in_order(void **state)
     fconn *pub = h_client(MQTT_V311, "pub", true);
     h_subscribe(sub, "q", 1);
     mqtt_packet p;
-    char payload[8];
+    char payload[16];
     for (int i = 0; i < 7; i++) {
         snprintf(payload, sizeof payload, "m%d", i);
         h_publish(pub, "q", payload, 1, false, (uint16_t)(i + 1));
