@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -208,6 +209,39 @@ static void test_R_SEC_02_cidr_list(void **state)
     assert_int_equal(pn_cidr_list_parse(huge, &l, err, sizeof err), -1);
 }
 
+/* Random text from an address-ish alphabet: parsers answer 0 or -1, never overread. */
+static void test_random_text_never_crashes(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "0123456789abcdef.:[]/%, \tx";
+    srand(11);
+    for (int round = 0; round < 20000; round++) {
+        size_t len = (size_t)rand() % 60;
+        char *text = malloc(len + 1); /* exact size: any overread is caught */
+        for (size_t i = 0; i < len; i++)
+            text[i] = alphabet[rand() % (int)(sizeof alphabet - 1)];
+        text[len] = '\0';
+        pn_addr a;
+        pn_cidr c;
+        pn_cidr_list l;
+        char err[64], out[PN_ADDR_TEXT_MAX];
+        int rc = pn_addr_parse(text, &a);
+        assert_true(rc == 0 || rc == -1);
+        if (rc == 0) {
+            /* what parses prints back to something that parses to the same address */
+            pn_addr b;
+            assert_int_equal(pn_addr_parse(pn_addr_to_text(&a, out, sizeof out), &b), 0);
+            assert_true(pn_addr_equal(&a, &b));
+        }
+        rc = pn_cidr_parse(text, &c);
+        assert_true(rc == 0 || rc == -1);
+        rc = pn_cidr_list_parse(text, &l, err, sizeof err);
+        assert_true(rc == 0 || rc == -1);
+        assert_true(l.count <= PN_CIDR_LIST_MAX);
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_R_SEC_02_cidr_parse_forms),
         cmocka_unit_test(test_R_SEC_02_cidr_match),
         cmocka_unit_test(test_R_SEC_02_cidr_list),
+        cmocka_unit_test(test_random_text_never_crashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,6 +176,35 @@ static void test_response_writer(void **state)
     assert_string_equal(pn_http_reason(503), "Service Unavailable");
 }
 
+/* Mutations of a valid request: the parser never reads past len (ASan would say so), never
+ * claims more bytes than it was given, and its views stay inside the buffer. */
+static void test_parse_mutations_stay_in_bounds(void **state)
+{
+    (void)state;
+    const char *base = "POST /api/v1/x?y=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc";
+    size_t blen = strlen(base);
+    static const char alphabet[] = "\r\n :/?%GETPOST0123456789HTP.\t\x00\x7f\x80\xff";
+    srand(7);
+    for (int round = 0; round < 20000; round++) {
+        size_t len = (size_t)rand() % (blen + 8);
+        char *buf = malloc(len ? len : 1); /* exact size: any overread is caught */
+        for (size_t i = 0; i < len; i++)
+            buf[i] = i < blen ? base[i] : alphabet[rand() % (int)(sizeof alphabet - 1)];
+        int flips = rand() % 4;
+        for (int k = 0; k < flips && len; k++)
+            buf[(size_t)rand() % len] = alphabet[rand() % (int)(sizeof alphabet - 1)];
+        pn_http_request req;
+        int rc = pn_http_parse_request(buf, len, &req);
+        assert_true(rc <= (int)len);
+        if (rc > 0) {
+            assert_true(req.path.p >= buf && req.path.p + req.path.len <= buf + rc);
+            for (size_t h = 0; h < req.num_headers; h++)
+                assert_true(req.headers[h].value.p + req.headers[h].value.len <= buf + rc);
+        }
+        free(buf);
+    }
+}
+
 /* ---- the client against a tiny server thread ---- */
 
 enum server_mode { SEND_LENGTH, SEND_UNTIL_CLOSE, SEND_TOO_BIG, SEND_NOTHING, SEND_RST, SEND_SHORT };
@@ -326,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_parse_incremental_every_prefix),
         cmocka_unit_test(test_parse_bounds_head_and_header_count),
         cmocka_unit_test(test_response_writer),
+        cmocka_unit_test(test_parse_mutations_stay_in_bounds),
         cmocka_unit_test(test_client_get_content_length),
         cmocka_unit_test(test_client_get_until_close),
         cmocka_unit_test(test_client_errors),
