@@ -4,6 +4,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/loop.h"
+
+/* Drop messages whose Message Expiry passed (MQTT-3.3.2-5: not sent after expiry). */
+static void prune_expired(br_retain *r)
+{
+    uint64_t now = pn_now_ms();
+    for (size_t i = 0; i < r->count;) {
+        if (br_msg_expired(r->items[i], now)) {
+            br_msg_unref(r->items[i]);
+            r->items[i] = r->items[--r->count];
+        } else {
+            i++;
+        }
+    }
+}
+
 static size_t find(const br_retain *r, const char *topic, size_t len)
 {
     for (size_t i = 0; i < r->count; i++)
@@ -27,6 +43,8 @@ int br_retain_put(br_retain *r, br_msg *msg)
         r->items[i] = br_msg_ref(msg);
         return 0;
     }
+    if (r->count >= r->max)
+        prune_expired(r);
     if (r->count >= r->max)
         return -1;
     if (r->count == r->cap) {
@@ -53,8 +71,10 @@ void br_retain_clear(br_retain *r)
 void br_retain_match(const br_retain *r, const char *filter, size_t filter_len,
                      void (*fn)(void *ud, br_msg *m), void *ud)
 {
+    uint64_t now = pn_now_ms();
     for (size_t i = 0; i < r->count; i++)
-        if (mqtt_topic_match((const uint8_t *)filter, filter_len, (const uint8_t *)r->items[i]->topic,
+        if (!br_msg_expired(r->items[i], now) &&
+            mqtt_topic_match((const uint8_t *)filter, filter_len, (const uint8_t *)r->items[i]->topic,
                              r->items[i]->topic_len))
             fn(ud, r->items[i]);
 }

@@ -354,6 +354,35 @@ static void test_acl_hook_denies_publish_and_subscribe(void **state)
     h_stop();
 }
 
+static void test_bounds_on_subscriptions_and_retained_store(void **state)
+{
+    (void)state;
+    br_engine_opts o;
+    br_engine_opts_defaults(&o);
+    o.max_subscriptions = 1;
+    o.max_retained = 1;
+    h_start(&o);
+    fconn *a = h_client(MQTT_V5, "a", true);
+    h_subscribe_opts(a, 1, "one", 1, 0, 1);
+    h_subscribe_opts(a, 2, "two", 1, 0, MQTT_RC_QUOTA_EXCEEDED);
+    h_subscribe_opts(a, 3, "one", 0, 0, 0); /* replacing an existing one is not a new one */
+    fconn *b = h_client(MQTT_V311, "b", true);
+    h_subscribe_opts(b, 1, "x", 0, 0, 0);
+    h_subscribe_opts(b, 2, "y", 0, 0, 0x80);
+
+    h_publish(b, "r/1", "kept", 0, true, 0);
+    h_publish(b, "r/2", "not-kept", 0, true, 0);
+    br_engine_stats st;
+    br_engine_stats_get(H.e, &st);
+    assert_int_equal(st.retained, 1);
+    fconn *c = h_client(MQTT_V311, "c", true);
+    h_subscribe(c, "r/+", 0);
+    mqtt_packet p;
+    h_expect_publish(c, &p, "r/1", "kept", 0);
+    h_expect_nothing(c);
+    h_stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +394,7 @@ int main(void)
         cmocka_unit_test_teardown(test_inflight_bound_queues_then_drains_in_order, h_teardown),
         cmocka_unit_test_teardown(test_send_buffer_full_keeps_qos1_queued_until_writable, h_teardown),
         cmocka_unit_test_teardown(test_acl_hook_denies_publish_and_subscribe, h_teardown),
+        cmocka_unit_test_teardown(test_bounds_on_subscriptions_and_retained_store, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
