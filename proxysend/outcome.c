@@ -40,7 +40,7 @@ void ps_outcome_wait(ps_conn *c, const ps_opts *o, bool mqtt_sent, ps_outcome *o
             out->len += keep;
             out->total += got;
             if (!out->connack_seen && !out->not_connack) {
-                int r = ps_mqtt_decode_connack(out->data, out->len, &out->connack);
+                int r = ps_mqtt_decode_connack(out->data, out->len, o->mqtt_version, &out->connack);
                 if (r > 0) out->connack_seen = true;
                 else if (r < 0) out->not_connack = true;
             }

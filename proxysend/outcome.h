@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "conn.h"
-#include "mqtt_mini.h"
+#include "mqtt_out.h"
 #include "opts.h"
 
 #define PS_OUTCOME_KEEP 65536 /* received bytes kept for the report */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mqtt_mini.h"
+#include "mqtt_out.h"
 
 typedef struct growbuf {
     uint8_t *p;

@@ -89,7 +89,8 @@ static void emit(ps_pcap *p, bool from_client, uint8_t flags, const uint8_t *dat
     tcp[12] = (TCP_LEN / 4) << 4;
     tcp[13] = flags;
     put16(tcp + 14, 65535);
-    memcpy(tcp + TCP_LEN, data, len);
+    if (len)
+        memcpy(tcp + TCP_LEN, data, len);
 
     /* pseudo-header checksum */
     uint32_t sum = 0;

@@ -172,10 +172,12 @@ int ps_send_main(const ps_opts *o)
     size_t off = 0, writes = 0;
     int rc = PS_EXIT_MET;
     const char *failed = NULL;
+    int write_errno = 0;
     for (size_t i = 0; i < npieces; i++) {
         if (i > 0 && o->delay_ms)
             ps_sleep_ms(o->delay_ms);
         if (ps_conn_write_all(&c, clear + off, pe[i] - off, o->timeout_ms)) {
+            write_errno = errno;
             failed = strerror(errno);
             break;
         }
@@ -193,8 +195,10 @@ int ps_send_main(const ps_opts *o)
         if (plen) {
             if (o->delay_ms)
                 ps_sleep_ms(o->delay_ms);
-            if (ps_conn_write_all(&c, payload, plen, o->timeout_ms))
+            if (ps_conn_write_all(&c, payload, plen, o->timeout_ms)) {
+                write_errno = errno;
                 failed = strerror(errno);
+            }
             else
                 writes++;
         }
@@ -204,8 +208,11 @@ int ps_send_main(const ps_opts *o)
 
     static ps_outcome out;
     ps_outcome_wait(&c, o, payload_has_mqtt(o), &out);
-    if (failed && !out.rst && !out.fin)
-        out.rst = strstr(failed, "reset") != NULL;
+    if (failed && (write_errno == ECONNRESET || write_errno == EPIPE)) {
+        /* the reset was consumed by the failing write; a later read only sees EOF */
+        out.rst = true;
+        out.fin = false;
+    }
     bool met = ps_outcome_met(o, &out);
     rc = met ? PS_EXIT_MET : PS_EXIT_NOT_MET;
 

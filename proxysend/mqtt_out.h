@@ -1,7 +1,7 @@
-/* The few MQTT packets proxysend writes and reads. Private to proxysend: lib/mqtt had no
- * encoders yet when this was written; swap these for lib/mqtt calls once it lands. */
-#ifndef PROXYSEND_MQTT_MINI_H
-#define PROXYSEND_MQTT_MINI_H
+/* The MQTT packets proxysend writes after the header and the CONNACK it waits for: a thin
+ * adapter over lib/mqtt's encoder and decoder, shaped for the command line. */
+#ifndef PROXYSEND_MQTT_OUT_H
+#define PROXYSEND_MQTT_OUT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,7 +17,7 @@ typedef struct ps_mqtt_connect {
     bool clean;
 } ps_mqtt_connect;
 
-/* Each returns the packet length written into buf, or -1 if cap is too small. */
+/* Each returns the packet length written into buf, or -1 (cap too small, unrepresentable). */
 ssize_t ps_mqtt_encode_connect(const ps_mqtt_connect *c, uint8_t *buf, size_t cap);
 ssize_t ps_mqtt_encode_publish(int version, const char *topic, const uint8_t *msg, size_t msglen, int qos,
                                uint16_t packet_id, uint8_t *buf, size_t cap);
@@ -26,14 +26,14 @@ ssize_t ps_mqtt_encode_subscribe(int version, const char *topic, int qos, uint16
 
 typedef struct ps_connack {
     bool session_present;
-    uint8_t code;           /* return code (3.1.1) or reason code (5.0) */
+    uint8_t code;           /* return code (3.x) or reason code (5.0) */
     size_t packet_len;      /* fixed header included */
 } ps_connack;
 
-/* Decode a CONNACK at the start of buf. 1 = decoded, 0 = need more bytes, -1 = not a CONNACK
- * (or malformed). */
-int ps_mqtt_decode_connack(const uint8_t *buf, size_t len, ps_connack *out);
-/* Human name of a CONNACK code ("accepted", "not authorized", ...). */
+/* Decode a CONNACK at the start of buf for protocol version 3/4/5. 1 = decoded, 0 = need
+ * more bytes, -1 = not a (valid) CONNACK. */
+int ps_mqtt_decode_connack(const uint8_t *buf, size_t len, int version, ps_connack *out);
+/* Name of a CONNACK code ("accepted", "not_authorized", ...). */
 const char *ps_mqtt_connack_name(uint8_t code, int version);
 
 #endif
