@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "net/sock.h"
+#include "net/tls.h"
 #include "support.h"
 
 static char dir[256];
@@ -253,6 +254,56 @@ static void test_json_extraction(void **state)
     assert_int_equal(ts_json_get("{\"a\": \"unterminated", "a", out, sizeof out), -1);
 }
 
+static void test_tls_helpers_with_test_pki(void **state)
+{
+    (void)state;
+    char ca[300], cert[300], key[300], err[256], buf[16];
+    const ts_leaf leaves[] = {{.name = "server", .cn = "localhost", .is_server = true}};
+    assert_int_equal(ts_pki_make(dir, "Selftest CA", leaves, 1), 0);
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    snprintf(cert, sizeof cert, "%s/server.pem", dir);
+    snprintf(key, sizeof key, "%s/server.key", dir);
+    pn_tls_server_opts so = {.cert_file = cert, .key_file = key};
+    pn_tls_client_opts co = {.ca_file = ca, .verify_peer = true, .sni = "localhost"};
+    pn_tls_ctx *sctx = pn_tls_server_ctx_new(&so, err, sizeof err);
+    pn_tls_ctx *cctx = pn_tls_client_ctx_new(&co, err, sizeof err);
+    assert_non_null(sctx);
+    assert_non_null(cctx);
+
+    pn_addr any, bound;
+    assert_int_equal(pn_addr_from_ip("127.0.0.1", 0, &any), 0);
+    int lfd = pn_listen(&any, 4, 0, &bound, err, sizeof err);
+    char dst[PN_ADDR_TEXT_MAX];
+    int c = ts_connect(pn_addr_to_text(&bound, dst, sizeof dst), NULL, 5000);
+    assert_true(c >= 0);
+    struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 5000), 1);
+    int s = pn_accept(lfd, NULL);
+    assert_true(s >= 0);
+    pn_tls *ct = pn_tls_new(cctx, c, NULL, err, sizeof err);
+    pn_tls *st = pn_tls_new(sctx, s, NULL, err, sizeof err);
+    /* one thread drives both ends: each side runs until it waits for the other */
+    assert_int_equal(ts_tls_handshake(ct, c, 30), -1); /* ClientHello out, waits for the server */
+    assert_non_null(strstr(ts_last_error(), "timeout"));
+    assert_int_equal(ts_tls_handshake(st, s, 30), -1); /* server flight out, waits for Finished */
+    assert_int_equal(ts_tls_handshake(ct, c, 5000), 0);
+    assert_int_equal(ts_tls_handshake(st, s, 5000), 0);
+    size_t got;
+    assert_int_equal(ts_tls_send_all(ct, c, "hello", 5, 5000), 0);
+    assert_int_equal(ts_tls_read(st, s, buf, sizeof buf, 5, 5000, &got), TS_END_COUNT);
+    assert_memory_equal(buf, "hello", 5);
+    assert_int_equal(ts_tls_read(st, s, buf, sizeof buf, 1, 30, &got), TS_END_TIMEOUT);
+    pn_tls_shutdown(ct);
+    assert_int_equal(ts_tls_read(st, s, buf, sizeof buf, 1, 5000, &got), TS_END_FIN);
+    pn_tls_free(ct);
+    pn_tls_free(st);
+    close(c);
+    close(s);
+    close(lfd);
+    pn_tls_ctx_free(sctx);
+    pn_tls_ctx_free(cctx);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -265,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_rmtree_removes_nested),
         cmocka_unit_test(test_sockets_count_fin_rst_timeout),
         cmocka_unit_test(test_json_extraction),
+        cmocka_unit_test(test_tls_helpers_with_test_pki),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "net/addr.h"
+#include "net/tls.h"
 
 /* The message of the last failing ts_* call in this thread ("" when none). */
 const char *ts_last_error(void);
@@ -104,6 +105,15 @@ ts_end ts_read_until(int fd, void *buf, size_t cap, const void *delim, size_t dl
  * ended (FIN, RST, TIMEOUT or ERROR); *got counts the bytes discarded before that (a
  * receiver that must drop a connection silently leaves it 0). */
 ts_end ts_expect_close(int fd, int timeout_ms, size_t *got);
+
+/* ---- TLS over those sockets (lib/net/tls) ----------------------------------------------- */
+
+/* Drive pn_tls_handshake on fd until done or timeout_ms. 0, or -1 with the TLS error text
+ * ("handshake: certificate verify failed: ...", "timeout after 2000 ms") in ts_last_error. */
+int ts_tls_handshake(pn_tls *t, int fd, int timeout_ms);
+int ts_tls_send_all(pn_tls *t, int fd, const void *buf, size_t len, int timeout_ms);
+/* Like ts_read over TLS: close_notify and a bare TCP FIN both end as TS_END_FIN. */
+ts_end ts_tls_read(pn_tls *t, int fd, void *buf, size_t cap, size_t want, int timeout_ms, size_t *got);
 
 /* ---- tiny JSON extraction -------------------------------------------------------------- */
 /* NOT a JSON parser: it finds the first "key": at any depth by scanning (strings are
