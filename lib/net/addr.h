@@ -37,7 +37,7 @@ uint16_t pn_addr_port(const pn_addr *a);          /* host order */
 void pn_addr_set_port(pn_addr *a, uint16_t port);
 /* Pointer to the raw address bytes (4 or 16) and their count; NULL when empty. */
 const uint8_t *pn_addr_ip_bytes(const pn_addr *a, size_t *len);
-/* Same IP (mapped ::ffff:a.b.c.d equals a.b.c.d), ports ignored / compared. */
+/* Same IP (a mapped ::ffff:a.b.c.d equals a.b.c.d); pn_addr_equal compares ports too. */
 bool pn_addr_same_ip(const pn_addr *a, const pn_addr *b);
 bool pn_addr_equal(const pn_addr *a, const pn_addr *b);
 /* IPv4-mapped IPv6 -> plain IPv4 (port kept); other addresses are copied unchanged. */

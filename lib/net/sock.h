@@ -21,8 +21,9 @@ enum {
     PN_LISTEN_V6ONLY = 1 << 0, /* IPv6 listener without IPv4-mapped peers */
 };
 
-/* socket + SO_REUSEADDR + bind + listen. Port 0 is allowed: the kernel's choice is written
- * to *bound (may be NULL). Returns the listening fd, or -1 with err set. */
+/* socket + SO_REUSEADDR + bind + listen (backlog <= 0 means 128). Port 0 is allowed: the
+ * kernel's choice is written to *bound (may be NULL). Returns the listening fd, or -1 with
+ * err set ("bind 127.0.0.1:1883: Address already in use"). */
 int pn_listen(const pn_addr *addr, int backlog, int flags, pn_addr *bound, char *err, size_t errcap);
 
 /* accept4(NONBLOCK|CLOEXEC). Returns the fd (peer in *peer, may be NULL), or -1 with errno
