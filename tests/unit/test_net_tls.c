@@ -15,11 +15,9 @@
 #include "net/tls.h"
 #include "test_net_helpers.h"
 
-/* tests/unit links pp_net only; the PKI maker lives in tests/support (pp_testsupport), so its
- * sources are compiled in here. */
-#include "../support/ts_error.c"
-#include "../support/ts_file.c"
-#include "../support/ts_pki.c"
+#include <sys/stat.h>
+
+#include "support.h" /* ts_pki_make: throwaway CA and leaf certificates */
 
 static char dir[256];
 
