@@ -412,7 +412,9 @@ ssize_t mqtt_frame(const uint8_t *buf, size_t len, size_t max_packet,
  * level and pkt->level reports it. Returns total length, MQTT_NEED_MORE or MQTT_ERR_*.
  * On error *pkt is partly filled (type, and for CONNECT the protocol level and name, so a
  * broker can answer in the right version). Direction rules (e.g. a client must not send a
- * Subscription Identifier in PUBLISH) are left to the caller. */
+ * Subscription Identifier in PUBLISH) are left to the caller.
+ * Note for clients: a 3.1.1-only server answers a 5.0 CONNECT with the 3.1.1 CONNACK
+ * "20 02 00 01"; decoded at MQTT_V5 that is an error, so retry the CONNACK at MQTT_V311. */
 ssize_t mqtt_decode(const uint8_t *buf, size_t len, uint8_t level, mqtt_packet *pkt);
 
 /* One line for logs, e.g. `PUBLISH qos=1 id=5 topic="a/b" payload=12B props=2` or

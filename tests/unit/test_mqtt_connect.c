@@ -290,6 +290,10 @@ static void test_connack_v5_properties(void **state)
     assert_true(th_decode_hex(&t, MQTT_V5, "20 03 00 84 00", &p) > 0);
     assert_int_equal(p.connack.reason, MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION);
     assert_int_equal(th_decode_hex(&t, MQTT_V5, "20 03 00 01 00", &p), MQTT_ERR_BAD_REASON_CODE);
+    /* a 3.1.1-only server refusing a 5.0 CONNECT: not a v5 CONNACK, but a valid 3.1.1 one */
+    assert_true(th_decode_hex(&t, MQTT_V5, "20 02 00 01", &p) < 0);
+    assert_int_equal(th_decode_hex(&t, MQTT_V311, "20 02 00 01", &p), 4);
+    assert_int_equal(p.connack.reason, MQTT_V3_BAD_PROTOCOL_VERSION);
     /* MQTT-3.2.2-6: session present must be 0 with a failure */
     assert_int_equal(th_decode_hex(&t, MQTT_V5, "20 03 01 87 00", &p), MQTT_ERR_BAD_CONNACK_FLAGS);
 }
