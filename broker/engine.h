@@ -146,15 +146,19 @@ typedef struct br_engine_opts {
     const char *password_file;        /* NULL/"" = none: then CONNECT usernames are accepted
                                          without a password check. With a file, a username
                                          must be in it with the right password (else 0x86/rc 4) */
-    uint32_t max_packet_size;         /* largest packet either way (whole packet bytes); 1 MiB */
+    uint32_t max_packet_size;         /* largest inbound packet (whole packet bytes), announced
+                                         to v5 clients in CONNACK; 1 MiB. Outbound, the engine
+                                         honours each v5 client's own Maximum Packet Size */
     uint16_t max_inflight;            /* outbound QoS>0 unacknowledged per client; 20 */
     uint32_t max_queued;              /* per session, messages waiting (offline or over the
-                                         inflight bound); 1000; when full, new ones are dropped */
+                                         inflight bound); 1000; when full, new ones are dropped.
+                                         Only QoS 1/2 wait: QoS 0 goes now or is dropped */
     uint16_t receive_maximum;         /* v5 server Receive Maximum (inbound QoS>0 unacked); 20 */
     uint16_t topic_alias_maximum;     /* v5 inbound topic aliases offered; 10 (set
                                          topic_alias_disabled to offer none) */
     bool topic_alias_disabled;
-    uint32_t session_expiry_max;      /* v5 cap on Session Expiry Interval (s); 86400 */
+    uint32_t session_expiry_max;      /* cap on v5 Session Expiry Interval (s), and the life of a
+                                         3.1.1 clean-session-0 session once offline; 86400 */
     size_t max_retained;              /* retained messages kept; 10000 */
     size_t max_subscriptions;         /* per session; 1000 (SUBACK 0x97 quota exceeded beyond) */
     uint32_t connect_timeout_ms;      /* CONNECT must arrive within this; 10000 */
@@ -166,7 +170,8 @@ void br_engine_opts_defaults(br_engine_opts *opts);
 
 /* ---- engine lifecycle ----------------------------------------------------------------- */
 
-/* Returns NULL with err filled (e.g. "password file /x: line 3: bad hash") on failure. */
+/* Returns NULL with err filled (e.g. "/etc/ppb/passwd:3: bad hash ...") on failure. The
+ * password file is read here, once. Free the engine before the loop (its timers live there). */
 br_engine *br_engine_new(const br_engine_opts *opts, pn_loop *loop, br_conn_ops ops,
                          br_event_sink sink, char *err, size_t errcap);
 /* Tell every connected client we are going (v5: DISCONNECT 0x8B) and ops.close them with
