@@ -31,6 +31,7 @@ void br_engine_opts_defaults(br_engine_opts *o)
     o->max_retained = 10000;
     o->max_subscriptions = 1000;
     o->connect_timeout_ms = 10000;
+    o->max_sessions = 100000;
 }
 
 static void normalise_opts(br_engine_opts *o)
@@ -59,6 +60,8 @@ static void normalise_opts(br_engine_opts *o)
         o->max_subscriptions = d.max_subscriptions;
     if (!o->connect_timeout_ms)
         o->connect_timeout_ms = d.connect_timeout_ms;
+    if (!o->max_sessions)
+        o->max_sessions = d.max_sessions;
 }
 
 /* ---- helpers -------------------------------------------------------------------------------- */
@@ -70,7 +73,8 @@ uint8_t br_v5_to_v3_return_code(uint8_t r)
     case MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION: return MQTT_V3_BAD_PROTOCOL_VERSION;
     case MQTT_RC_CLIENT_ID_NOT_VALID: return MQTT_V3_IDENTIFIER_REJECTED;
     case MQTT_RC_SERVER_UNAVAILABLE:
-    case MQTT_RC_SERVER_BUSY: return MQTT_V3_SERVER_UNAVAILABLE;
+    case MQTT_RC_SERVER_BUSY:
+    case MQTT_RC_QUOTA_EXCEEDED: return MQTT_V3_SERVER_UNAVAILABLE;
     case MQTT_RC_BAD_USERNAME_OR_PASSWORD: return MQTT_V3_BAD_USERNAME_OR_PASSWORD;
     default: return MQTT_V3_NOT_AUTHORIZED;
     }

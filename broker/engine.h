@@ -162,6 +162,8 @@ typedef struct br_engine_opts {
     size_t max_retained;              /* retained messages kept; 10000 */
     size_t max_subscriptions;         /* per session; 1000 (SUBACK 0x97 quota exceeded beyond) */
     uint32_t connect_timeout_ms;      /* CONNECT must arrive within this; 10000 */
+    size_t max_sessions;              /* sessions kept (connected + offline); 100000. A CONNECT
+                                         needing a new one beyond it: v5 0x97, 3.1.1 rc 3 */
     br_acl_fn acl_check;              /* NULL = allow everything */
     void *acl_ud;
 } br_engine_opts;
@@ -230,7 +232,7 @@ void br_engine_stats_get(const br_engine *e, br_engine_stats *out);
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-/* 3.1.1 CONNACK return code for a v5 refusal reason (0x84->1, 0x85->2, 0x88/0x89->3,
+/* 3.1.1 CONNACK return code for a v5 refusal reason (0x84->1, 0x85->2, 0x88/0x89/0x97->3,
  * 0x86->4, 0x87/0x8A/others->5). */
 uint8_t br_v5_to_v3_return_code(uint8_t v5_reason);
 /* Stable name for a v5 CONNACK/DISCONNECT reason code: mqtt_reason_name() ("not_authorized"). */

@@ -198,6 +198,9 @@ void br_handle_connect(br_client *c, const uint8_t *raw, size_t len)
     bool session_present = s != NULL;
     if (s) {
         br_session_resumed(s);
+    } else if (e->nsessions >= e->opts.max_sessions) {
+        refuse(c, level, MQTT_RC_QUOTA_EXCEEDED, "too many sessions", false);
+        return;
     } else {
         s = br_session_create(e, c->client_id);
         if (!s) {

@@ -413,6 +413,35 @@ static void test_MQTT_3_1_2_24_oversized_packet_closes_before_the_body(void **st
     h_stop();
 }
 
+static void test_session_count_is_bounded(void **state)
+{
+    (void)state;
+    br_engine_opts o;
+    br_engine_opts_defaults(&o);
+    o.max_sessions = 2;
+    h_start(&o);
+    fconn *a = h_client(MQTT_V311, "a", false);
+    h_detach(a, "eof"); /* offline persistent sessions count too */
+    h_client(MQTT_V5, "b", true);
+    mqtt_packet ack;
+    fconn *c = h_attach();
+    connect_args a5 = { .level = MQTT_V5, .client_id = "c", .clean = true };
+    h_connect_raw(c, &a5, &ack);
+    assert_int_equal(ack.connack.reason, MQTT_RC_QUOTA_EXCEEDED);
+    assert_string_equal(c->reason, "quota_exceeded");
+    fconn *d = h_attach();
+    connect_args a4 = { .client_id = "d", .clean = true };
+    h_connect_raw(d, &a4, &ack);
+    assert_int_equal(ack.connack.reason, MQTT_V3_SERVER_UNAVAILABLE);
+    /* resuming an existing session needs no new one */
+    fconn *e = h_attach();
+    connect_args ra = { .client_id = "a", .clean = false };
+    h_connect_raw(e, &ra, &ack);
+    assert_int_equal(ack.connack.reason, 0);
+    assert_true(ack.connack.session_present);
+    h_stop();
+}
+
 static void test_detach_inside_close_is_safe(void **state)
 {
     (void)state;
@@ -448,6 +477,7 @@ int main(void)
         cmocka_unit_test_teardown(test_MQTT_3_1_4_1_connect_timeout_closes, h_teardown),
         cmocka_unit_test_teardown(test_MQTT_1_5_5_malformed_remaining_length_closes_without_connack, h_teardown),
         cmocka_unit_test_teardown(test_MQTT_3_1_2_24_oversized_packet_closes_before_the_body, h_teardown),
+        cmocka_unit_test_teardown(test_session_count_is_bounded, h_teardown),
         cmocka_unit_test_teardown(test_detach_inside_close_is_safe, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
