@@ -596,6 +596,11 @@ int br_engine_input(br_engine *e, br_client *c, const uint8_t *data, size_t len)
         if (n > 0)
             c->rx_len = 0;
     }
+    if (c->rx_len == 0 && c->rx_cap > 16384) { /* a big packet passed: give the memory back */
+        free(c->rx);
+        c->rx = NULL;
+        c->rx_cap = 0;
+    }
     int rc = c->state == BR_C_CLOSING ? -1 : 0;
     br_leave(e); /* may run ops.close, after which c may be gone */
     return rc;

@@ -383,6 +383,34 @@ static void test_bounds_on_subscriptions_and_retained_store(void **state)
     h_stop();
 }
 
+static void test_large_publish_in_small_pieces_is_delivered_intact(void **state)
+{
+    (void)state;
+    h_start(NULL);
+    fconn *sub = h_client(MQTT_V311, "sub", true);
+    fconn *pub = h_client(MQTT_V311, "pub", true);
+    h_subscribe(sub, "big", 1);
+    static char payload[100001];
+    for (size_t i = 0; i < sizeof payload - 1; i++)
+        payload[i] = (char)('a' + i % 26);
+    payload[sizeof payload - 1] = 0;
+    mqtt_packet p;
+    mqtt_packet_init(&p, MQTT_PUBLISH);
+    p.publish.topic = mqtt_cstr("big");
+    p.publish.payload = mqtt_cstr(payload);
+    p.publish.qos = 1;
+    p.publish.packet_id = 9;
+    static uint8_t wire[100100];
+    ssize_t n = mqtt_encode(wire, sizeof wire, MQTT_V311, &p);
+    assert_true(n > 100000);
+    for (ssize_t off = 0; off < n; off += 997)
+        assert_int_equal(h_input(pub, wire + off, (size_t)(n - off < 997 ? n - off : 997)), 0);
+    h_expect_type(pub, &p, MQTT_PUBACK);
+    assert_int_equal(p.ack.packet_id, 9);
+    h_expect_publish(sub, &p, "big", payload, 1);
+    h_stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +423,7 @@ int main(void)
         cmocka_unit_test_teardown(test_send_buffer_full_keeps_qos1_queued_until_writable, h_teardown),
         cmocka_unit_test_teardown(test_acl_hook_denies_publish_and_subscribe, h_teardown),
         cmocka_unit_test_teardown(test_bounds_on_subscriptions_and_retained_store, h_teardown),
+        cmocka_unit_test_teardown(test_large_publish_in_small_pieces_is_delivered_intact, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
