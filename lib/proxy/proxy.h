@@ -73,6 +73,7 @@ enum pp_error {
     PP_ERR_V2_BAD_TRANSPORT = -44,   /* v2.bad_transport: transport nibble 0x3-0xF (R-V2-20) */
     PP_ERR_V2_LENGTH_TOO_SMALL = -45,/* v2.length_too_small: len < address block (R-V2-36) */
     PP_ERR_V2_UNSPEC_REJECTED = -46, /* v2.unspec_rejected: PROXY with UNSPEC/undefined combo, by policy (R-V2-24, A-08) */
+    PP_ERR_V2_DGRAM_REJECTED = -47,  /* v2.dgram_rejected: DGRAM family/transport, by policy (opts->reject_dgram, A-18) */
 
     PP_ERR_TLV_OVERRUN = -60,        /* tlv.overrun: value past 16+len (R-TLV-06) */
     PP_ERR_TLV_FRAGMENT = -61,       /* tlv.fragment: 1-2 stray bytes (R-TLV-07) */
