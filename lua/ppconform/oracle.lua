@@ -1,0 +1,132 @@
+-- Oracles: what the target says about itself. For ppbroker this is its admin HTTP API
+-- (sessions, events by real_peer, rejections). Waits poll with a deadline.
+local core, json = ...
+local O = {}
+
+-- A tiny HTTP/1.1 GET over the runner's own sockets (non-blocking, no evidence logging).
+function O.http_get(addr, path, timeout_ms)
+  local deadline = core.now() + (timeout_ms or 2000)
+  local sock, err = core.connect(addr, nil, true)
+  if not sock then return nil, err end
+  if err then sock:wait("w", deadline) end
+  local ok, cerr = sock:finish_connect()
+  if not ok then sock:close(); return nil, cerr end
+  local req = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"):format(path, addr)
+  local off = 0
+  while off < #req do
+    local n, st = sock:try_send(req, off)
+    off = off + n
+    if st == "again" then
+      if core.now() >= deadline then sock:close(); return nil, "timeout sending" end
+      sock:wait("w", deadline)
+    elseif st ~= "ok" then sock:close(); return nil, "send: " .. st end
+  end
+  local parts = {}
+  local size = 0
+  while true do
+    local st, data = sock:try_recv()
+    if st == "data" then
+      parts[#parts + 1] = data
+      size = size + #data
+      if size > 8 * 1024 * 1024 then sock:close(); return nil, "admin reply larger than 8 MiB" end
+    elseif st == "again" then
+      if core.now() >= deadline then sock:close(); return nil, "timeout reading " .. path end
+      sock:wait("r", deadline)
+    elseif st == "fin" then break
+    else sock:close(); return nil, "read: " .. st end
+  end
+  sock:close()
+  local text = table.concat(parts)
+  local status = tonumber(text:match("^HTTP/1%.%d (%d%d%d)"))
+  local body = text:match("\r\n\r\n(.*)$")
+  if not status or not body then return nil, "bad HTTP reply from " .. addr .. path end
+  return status, body
+end
+
+local Admin = {}
+Admin.__index = Admin
+
+function O.ppbroker_admin(addr, scale)
+  return setmetatable({ addr = addr, scale = scale or 1, kind = "ppbroker-admin" }, Admin)
+end
+
+function Admin:get_json(path)
+  local status, body = O.http_get(self.addr, path, math.floor(3000 * self.scale))
+  if not status then error("oracle: " .. tostring(body), 0) end
+  if status ~= 200 then error(("oracle: GET %s answered %d"):format(path, status), 0) end
+  local ok, v = pcall(json.decode, body)
+  if not ok then error(("oracle: GET %s: bad JSON (%s)"):format(path, v), 0) end
+  return v
+end
+
+function Admin:status() return self:get_json("/api/v1/status") end
+function Admin:sessions() return self:get_json("/api/v1/sessions").sessions or {} end
+function Admin:rejections() return self:get_json("/api/v1/rejections").rejections or {} end
+
+function Admin:session(client_id)
+  for _, s in ipairs(self:sessions()) do
+    if s.client_id == client_id then return s end
+  end
+  return nil
+end
+
+function Admin:session_exists(client_id) return self:session(client_id) ~= nil end
+
+local function peer_of(x)
+  if type(x) == "table" and x.local_addr then return x:local_addr() end
+  return x
+end
+
+-- Events the target logged for one of our connections (matched by real_peer = our
+-- socket's local address). With opts.until_type (default: a type that ends a
+-- connection), polls until such an event shows up or the deadline passes.
+local FINAL = { close = true, proxy_reject = true, auth_reject = true, security_reject = true }
+function Admin:events_for(conn_or_peer, opts)
+  opts = opts or {}
+  local peer = peer_of(conn_or_peer)
+  local deadline = core.now() + math.floor((opts.within and opts.within_ms or 2000) * self.scale)
+  if opts.within_ms then deadline = core.now() + opts.within_ms end
+  local want = opts.until_type
+  while true do
+    local all = self:get_json("/api/v1/events?since=0").events or {}
+    local mine, finished = {}, false
+    for _, e in ipairs(all) do
+      if e.real_peer == peer then
+        mine[#mine + 1] = e
+        if (want and e.type == want) or (not want and FINAL[e.type]) then finished = true end
+      end
+    end
+    if finished or opts.no_wait or core.now() >= deadline then return mine, finished end
+    core.sleep_until(math.min(deadline, core.now() + 20))
+  end
+end
+
+-- The first event of a type for a connection, waiting for it up to within_ms.
+function Admin:wait_event(conn_or_peer, etype, within_ms)
+  local events = self:events_for(conn_or_peer, { until_type = etype, within_ms = within_ms or 2000 })
+  for _, e in ipairs(events) do
+    if e.type == etype then return e, events end
+  end
+  return nil, events
+end
+
+-- Wait until a session with this client id exists (or the deadline).
+function Admin:wait_session(client_id, within_ms)
+  local deadline = core.now() + (within_ms or 2000)
+  while true do
+    local s = self:session(client_id)
+    if s or core.now() >= deadline then return s end
+    core.sleep_until(math.min(deadline, core.now() + 20))
+  end
+end
+
+-- An oracle for targets that have none: every use skips the case, naming what is missing.
+local None = {}
+None.__index = function(_, name)
+  return function(self)
+    self.t:skip("the target has no oracle (needed: " .. name .. ")")
+  end
+end
+function O.none(t) return setmetatable({ t = t, kind = "none" }, None) end
+
+return O
