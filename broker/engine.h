@@ -20,9 +20,12 @@
  *   it is ignored. The transport must still call br_engine_detach later (it may do so from inside
  *   the close callback or later from its loop). `reason` is a stable name (list below) that the
  *   transport puts in its single final "close" event.
- * - br_engine_detach frees the br_client: the pointer is invalid afterwards. If the client had
- *   not sent DISCONNECT (normal, reason 0x00) the will message is published (after the v5 will
- *   delay), and a persistent session stays for its expiry interval.
+ * - br_engine_detach frees the br_client: the pointer is invalid afterwards. The session side
+ *   ends when the engine closes or the transport detaches, whichever comes first: unless the
+ *   client sent DISCONNECT (any reason but v5 0x04 "with will"), its will is published (after
+ *   the v5 will delay), and a persistent session stays for its expiry interval.
+ * - Time: keep-alive, CONNECT timeout, session expiry and will delay are one-shot timers on the
+ *   pn_loop given to br_engine_new (free the engine before the loop).
  * - Callbacks (send, close, sink) are never re-entered: the engine does not call into the engine
  *   from them, and the transport must not call br_engine_* from inside send or sink. Calling
  *   br_engine_detach from inside close IS allowed (the engine expects it).
@@ -51,6 +54,8 @@
  *     session_taken_over           another connection CONNECTed with the same client id (0x8E)
  *     keep_alive_timeout           nothing received for 1.5 x keep-alive (v5 DISCONNECT 0x8D)
  *     server_shutting_down         br_engine_shutdown() (v5 DISCONNECT 0x8B)
+ *     quota_exceeded               CONNACK refused: max_sessions reached (3.1.1 rc 3)
+ *     server_unavailable           CONNACK refused: out of memory (3.1.1 rc 3)
  *     (any other name a transport refusal code maps to, e.g. banned)
  *   mqtt.<codec error>         malformed input or a protocol violation, named as lib/mqtt names
  *                              its errors: mqtt.malformed_remaining_length, mqtt.packet_too_large,
