@@ -57,6 +57,8 @@ static inline void psit_spawn(ts_proc *p, const char *const *args, const char *o
     char out[600], err[600];
     psit_path(out, sizeof out, out_name);
     psit_path(err, sizeof err, err_name);
+    unlink(out); /* ts_spawn appends: start each run with fresh output files */
+    unlink(err);
     if (ts_spawn(p, argv, NULL, out, err) != 0)
         fail_msg("spawn proxysend: %s", ts_last_error());
 }
