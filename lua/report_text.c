@@ -90,7 +90,7 @@ void pc_report_terminal(FILE *out, const pc_result *r, size_t n, const pc_report
             fprintf(out, "      repeats disagreed: %s\n", r[i].flaky);
         if (r[i].evidence_dir)
             fprintf(out, "      evidence: %s\n", r[i].evidence_dir);
-        if (r[i].repro && v != PC_PASS)
+        if (r[i].repro && (v == PC_FAIL || v == PC_WARN || v == PC_ERROR || v == PC_XPASS))
             fprintf(out, "      repro: %s\n", r[i].repro);
     }
     if (m->target_error)

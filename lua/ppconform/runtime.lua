@@ -59,7 +59,7 @@ local function where()
     local info = debug.getinfo(level, "Sl")
     if not info then break end
     if info.currentline and info.currentline > 0 and not info.source:find("(ppconform)", 1, true)
-       and info.what ~= "C" then
+       and info.what ~= "C" and not info.source:find("/lib/", 1, true) then
       return info.short_src .. ":" .. info.currentline
     end
   end
