@@ -16,7 +16,9 @@
 #include "engine.h"
 #include "net/addr.h"
 #include "net/buf.h"
+#include "net/sock.h"
 #include "net/loop.h"
+#include "net/tls.h"
 #include "proxy/proxy.h"
 
 #define PPB_VERSION "0.1.0"
@@ -27,6 +29,7 @@
 typedef struct ppb_broker ppb_broker;
 typedef struct ppb_events ppb_events;
 typedef struct ppb_admin ppb_admin;
+typedef struct ppb_acl ppb_acl;
 
 typedef struct ppb_listener {
     ppb_broker *b;
@@ -35,11 +38,12 @@ typedef struct ppb_listener {
     pn_addr bound;
     char bound_text[PN_ADDR_TEXT_MAX];
     pp_options pp_opts;         /* from config + quirks */
+    pn_tls_ctx *tls;            /* ssl listeners */
     unsigned nconns;
     uint64_t accepted_total;
 } ppb_listener;
 
-enum ppb_conn_state { CONN_PROXY = 0, CONN_MQTT = 1, CONN_CLOSING = 2 };
+enum ppb_conn_state { CONN_PROXY = 0, CONN_MQTT = 1, CONN_CLOSING = 2, CONN_TLS = 3 };
 
 typedef struct ppb_conn {
     struct ppb_conn *prev, *next;
@@ -68,8 +72,15 @@ typedef struct ppb_conn {
     int pp_version, pp_command, pp_family;
     char carried_src[PP_UNIX_PATH_LEN + 16], carried_dst[PP_UNIX_PATH_LEN + 16];
 
-    /* CN taken from the SSL TLV when the listener uses it as username */
+    /* Username decided by the transport: the SSL TLV's CN ("cn") or the TLS client
+     * certificate ("certificate"); or a refusal the engine must answer with CONNACK 0x87. */
     char *forced_username;
+    const char *username_source;
+    bool refuse;
+    char *refuse_message;
+
+    /* ssl listeners: TLS over the socket, after the PROXY header when there is one */
+    pn_tls *tls;
 
     /* MQTT stage */
     br_client *client;
@@ -96,6 +107,7 @@ struct ppb_broker {
     br_engine *engine;
     ppb_listener listeners[PPB_MAX_LISTENERS];
     size_t nlisteners;
+    int reserve_fd;              /* spare fd given up to shed a connection on EMFILE */
     ppb_conn *conns;             /* list head */
     size_t nconns;
     uint64_t next_conn_id;
@@ -104,6 +116,7 @@ struct ppb_broker {
 
     ppb_events *events;
     ppb_admin *admin;
+    ppb_acl *acl;                /* acl_file, NULL = everything allowed */
     FILE *log;                   /* stderr or --log-file */
     char ready_file[PPB_PATH_MAX];
 
@@ -123,9 +136,24 @@ void ppb_conn_start_mqtt(ppb_conn *c, const br_client_info *extra, const uint8_t
  * final event (type e.g. "proxy_reject") and frees it. */
 void ppb_conn_reject(ppb_conn *c, const char *type, const char *reason, const char *refs,
                      const char *message);
+/* Readable in CONN_MQTT state (also called when TLS may hold decrypted bytes). */
+void ppb_conn_on_readable_now(ppb_conn *c);
 /* Close every connection (shutdown). */
 void ppb_conns_close_all(ppb_broker *b, const char *reason);
 extern const br_conn_ops PPB_CONN_OPS;
+
+/* tls_stage.c */
+/* Build every ssl listener's context before anything is bound (bad files: exit 2). */
+int ppb_tls_contexts_init(ppb_broker *b, char *err, size_t errcap);
+void ppb_tls_contexts_free(ppb_broker *b);
+/* Start the handshake; prefix = bytes already read after the PROXY header. */
+void ppb_tls_stage_begin(ppb_conn *c, const uint8_t *prefix, size_t len);
+void ppb_tls_stage_on_event(ppb_conn *c);
+/* The transport's decisions so far (CN, certificate identity, refusal) as engine info. */
+void ppb_conn_client_info(const ppb_conn *c, br_client_info *info);
+/* Read or write through TLS when the connection has it, the socket otherwise. */
+pn_io ppb_conn_read(ppb_conn *c, void *buf, size_t cap, size_t *n);
+pn_io ppb_conn_write(ppb_conn *c, const void *buf, size_t len, size_t *n);
 
 /* proxy_stage.c */
 void ppb_proxy_stage_begin(ppb_conn *c);

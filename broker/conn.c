@@ -61,6 +61,8 @@ static void conn_free(ppb_conn *c)
         pn_timer_cancel(b->loop, c->close_timer);
     if (c->reap_timer)
         pn_timer_cancel(b->loop, c->reap_timer);
+    if (c->tls)
+        pn_tls_free(c->tls);
     if (c->fd >= 0) {
         pn_loop_unwatch(b->loop, c->fd);
         close(c->fd);
@@ -78,6 +80,7 @@ static void conn_free(ppb_conn *c)
     free(c->proxy_json);
     free(c->tlv_summary);
     free(c->forced_username);
+    free(c->refuse_message);
     free(c);
 }
 
@@ -140,7 +143,7 @@ static int ops_send(void *conn, const uint8_t *data, size_t len)
     size_t sent = 0;
     if (pn_buf_empty(&c->out)) {
         /* Fast path: write straight to the socket, keep only the remainder. */
-        pn_io io = pn_send(c->fd, data, len, &sent);
+        pn_io io = ppb_conn_write(c, data, len, &sent);
         if (io == PN_IO_RST || io == PN_IO_ERROR) {
             request_close(c, io == PN_IO_RST ? "connection_reset" : "io_error");
             return 0;
@@ -235,30 +238,36 @@ static void conn_finish(ppb_conn *c)
     conn_free(c);
 }
 
-static void mqtt_readable(ppb_conn *c)
+/* Read what is there and feed the engine. Through TLS, read until OpenSSL wants more from
+ * the socket: decrypted bytes it holds would never wake epoll. */
+void ppb_conn_on_readable_now(ppb_conn *c)
 {
     uint8_t buf[PPB_READ_CHUNK];
-    size_t n = 0;
-    pn_io io = pn_recv(c->fd, buf, sizeof(buf), &n);
-    switch (io) {
-    case PN_IO_OK:
-        if (br_engine_input(c->b->engine, c->client, buf, n) != 0 && !c->close_requested)
-            request_close(c, "closed");
-        return;
-    case PN_IO_AGAIN:
-        return;
-    case PN_IO_FIN:
-        snprintf(c->close_reason, sizeof(c->close_reason), "eof");
-        conn_finish(c);
-        return;
-    case PN_IO_RST:
-        snprintf(c->close_reason, sizeof(c->close_reason), "connection_reset");
-        conn_finish(c);
-        return;
-    default:
-        snprintf(c->close_reason, sizeof(c->close_reason), "io_error");
-        conn_finish(c);
-        return;
+    for (;;) {
+        size_t n = 0;
+        pn_io io = ppb_conn_read(c, buf, sizeof(buf), &n);
+        switch (io) {
+        case PN_IO_OK:
+            if (br_engine_input(c->b->engine, c->client, buf, n) != 0 && !c->close_requested)
+                request_close(c, "closed");
+            if (!c->tls || c->close_requested)
+                return;
+            continue;
+        case PN_IO_AGAIN:
+            return;
+        case PN_IO_FIN:
+            snprintf(c->close_reason, sizeof(c->close_reason), "eof");
+            conn_finish(c);
+            return;
+        case PN_IO_RST:
+            snprintf(c->close_reason, sizeof(c->close_reason), "connection_reset");
+            conn_finish(c);
+            return;
+        default:
+            snprintf(c->close_reason, sizeof(c->close_reason), "io_error");
+            conn_finish(c);
+            return;
+        }
     }
 }
 
@@ -267,9 +276,10 @@ static bool flush_out(ppb_conn *c)
 {
     while (!pn_buf_empty(&c->out)) {
         size_t n = 0;
-        pn_io io = pn_send_buf(c->fd, &c->out, &n);
+        pn_io io = ppb_conn_write(c, pn_buf_peek(&c->out), pn_buf_len(&c->out), &n);
         if (io == PN_IO_AGAIN)
             return true;
+        pn_buf_consume(&c->out, n);
         if (io != PN_IO_OK) {
             if (!c->close_requested)
                 snprintf(c->close_reason, sizeof(c->close_reason), "%s",
@@ -295,7 +305,7 @@ static void conn_on_event(pn_loop *loop, int fd, int events, void *udata)
     (void)loop;
     (void)fd;
     ppb_conn *c = udata;
-    if ((events & PN_WRITABLE) && !flush_out(c))
+    if ((events & PN_WRITABLE) && (c->state == CONN_MQTT || c->state == CONN_CLOSING) && !flush_out(c))
         return;
     switch (c->state) {
     case CONN_PROXY:
@@ -304,7 +314,10 @@ static void conn_on_event(pn_loop *loop, int fd, int events, void *udata)
         break;
     case CONN_MQTT:
         if (events & (PN_READABLE | PN_HUP | PN_ERROR))
-            mqtt_readable(c);
+            ppb_conn_on_readable_now(c);
+        break;
+    case CONN_TLS:
+        ppb_tls_stage_on_event(c);
         break;
     case CONN_CLOSING:
         /* Not reading any more; a dead peer ends the flush early. */
@@ -319,7 +332,7 @@ void ppb_conns_close_all(ppb_broker *b, const char *reason)
     ppb_conn *c = b->conns;
     while (c) {
         ppb_conn *next = c->next;
-        if (c->state == CONN_PROXY) {
+        if (c->state == CONN_PROXY || c->state == CONN_TLS) {
             ppb_conn_reject(c, "proxy_reject", reason, NULL, "broker stopping before the header completed");
         } else {
             if (!c->close_requested)

@@ -3,6 +3,7 @@
 #include "broker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,18 +20,16 @@ static void on_accept(pn_loop *loop, int fd, int events, void *udata);
 
 int ppb_listeners_open(ppb_broker *b, char *err, size_t errcap)
 {
+    b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     for (size_t i = 0; i < b->cfg.nlisteners; i++) {
         const ppb_listener_config *lc = &b->cfg.listeners[i];
         ppb_listener *l = &b->listeners[b->nlisteners];
+        pn_tls_ctx *tls = l->tls; /* made earlier by ppb_tls_contexts_init */
         memset(l, 0, sizeof(*l));
+        l->tls = tls;
         l->b = b;
         l->cfg = lc;
         char why[256];
-        if (lc->kind == PPB_LISTENER_SSL) {
-            snprintf(err, errcap, "listener.ssl.%s (%s): TLS listeners are not implemented yet", lc->name,
-                     lc->address_text);
-            return -1;
-        }
         l->fd = pn_listen(&lc->addr, LISTEN_BACKLOG, 0, &l->bound, why, sizeof(why));
         if (l->fd < 0) {
             snprintf(err, errcap, "listener.%s.%s (%s): %s", lc->kind == PPB_LISTENER_TCP ? "tcp" : "ssl", lc->name,
@@ -53,6 +52,10 @@ int ppb_listeners_open(ppb_broker *b, char *err, size_t errcap)
 
 void ppb_listeners_close(ppb_broker *b)
 {
+    if (b->reserve_fd >= 0) {
+        close(b->reserve_fd);
+        b->reserve_fd = -1;
+    }
     for (size_t i = 0; i < b->nlisteners; i++) {
         ppb_listener *l = &b->listeners[i];
         if (l->fd >= 0) {
@@ -85,6 +88,10 @@ static void start_conn(ppb_listener *l, int fd, const pn_addr *peer)
         ppb_conn_reject(c, "security_reject", "source_not_allowed", "R-SEC-01", "peer outside allowed_sources");
         return;
     }
+    if (l->tls) {
+        ppb_tls_stage_begin(c, NULL, 0);
+        return;
+    }
     if (b->quirks & Q_ACCEPT_HEADER_ON_PLAIN) {
         /* The defect: a plain listener peeks for a header and believes it (R-GEN-14). */
         ppb_proxy_stage_begin(c);
@@ -102,6 +109,18 @@ static void on_accept(pn_loop *loop, int fd, int events, void *udata)
         pn_addr peer;
         int cfd = pn_accept(fd, &peer);
         if (cfd < 0) {
+            if ((errno == EMFILE || errno == ENFILE) && l->b->reserve_fd >= 0) {
+                /* Out of fds: the pending connection would wake epoll forever. Free the
+                 * spare fd, take the connection and drop it, then re-arm the spare. */
+                close(l->b->reserve_fd);
+                int shed = pn_accept(fd, NULL);
+                if (shed >= 0)
+                    close(shed);
+                l->b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                ppb_log(l->b, PPB_LOG_WARNING, "listener %s: out of file descriptors, connection dropped",
+                        l->cfg->name);
+                return;
+            }
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 ppb_log(l->b, PPB_LOG_WARNING, "listener %s: accept: %s", l->cfg->name, strerror(errno));
             return;

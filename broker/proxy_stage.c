@@ -236,24 +236,30 @@ static void accept_header(ppb_conn *c, pp_header *h, size_t consumed)
         return;
     }
 
-    br_client_info info;
-    memset(&info, 0, sizeof(info));
     if (lc->use_cn_as_username) {
         ppb_cn_decision d;
         ppb_cn_decide(lc, b->quirks, h, &d);
         if (d.use) {
             c->forced_username = strdup(d.cn);
-            info.forced_username = c->forced_username;
-            info.username_source = "cn";
+            c->username_source = "cn";
         } else if (d.refuse) {
-            info.refuse = true;
-            info.refuse_v5_reason = 0x87;
-            info.refuse_message = d.message;
+            c->refuse = true;
+            c->refuse_message = strdup(d.message);
         }
         ppb_log(b, PPB_LOG_DEBUG, "conn %llu: CN decision %s: %s", (unsigned long long)c->id, d.reason, d.message);
-        start_mqtt_after(c, &info, consumed); /* attach copies d.message */
+    }
+    if (c->l->tls) {
+        /* PROXY before TLS: what followed the header is the start of the ClientHello. */
+        uint8_t *rest = c->hbuf;
+        size_t len = c->hlen;
+        c->hbuf = NULL;
+        c->hlen = c->hcap = 0;
+        ppb_tls_stage_begin(c, rest + consumed, len - consumed);
+        free(rest);
         return;
     }
+    br_client_info info;
+    ppb_conn_client_info(c, &info);
     start_mqtt_after(c, &info, consumed);
 }
 

@@ -44,7 +44,8 @@ static size_t frame(uint8_t *buf, size_t cap, uint8_t first, const uint8_t *body
     if (h + n > cap)
         return 0;
     memcpy(buf, hdr, h);
-    memcpy(buf + h, body, n);
+    if (n > 0)
+        memcpy(buf + h, body, n);
     return h + n;
 }
 

@@ -63,8 +63,8 @@ static void subscribe(int fd, int version, const char *filter, int qos)
 static void exchange(int pub, int sub, int version, const char *topic, int qos)
 {
     uint8_t b[1024];
-    const char *payload = "payload-\x00\x01\xff-bytes";
-    size_t plen = 19;
+    static const char payload[] = "payload-\x00\x01\xff-bytes"; /* NUL and 0xFF pass intact */
+    size_t plen = sizeof(payload) - 1;
     send_pkt(pub, b, mq_publish(b, sizeof(b), version, topic, payload, plen, qos, false, 7));
     if (qos == 1) {
         expect_type(pub, 4); /* PUBACK */

@@ -83,7 +83,7 @@ static void test_R_GEN_14_accept_header_on_plain_listener(void **state)
     assert_int_equal(try_connect(GOOD.plain, h, n, "q2", NULL), -1);
     bh q;
     start_quirk(&q, "accept-header-on-plain-listener");
-    int fd;
+    int fd = -1;
     assert_int_equal(try_connect(q.plain, h, n, "q2", &fd), 0);
     char peer[64];
     session_field(&q, "q2", "attributed_peer", peer, sizeof(peer));
@@ -148,7 +148,7 @@ static void test_R_SSL_02_trust_unverified_cn(void **state)
     char cn[128];
     uint8_t h[256];
     size_t n = ssl_header(h, sizeof(h), 0x07, 0, "alice", 5);
-    int fd;
+    int fd = -1;
     char addr[64];
     assert_int_equal(bh_listener_address(&GOOD, "cn", addr, sizeof(addr)), 0);
     assert_int_equal(try_connect(addr, h, n, "q4ok", &fd), 0); /* verified: CN is the username */
@@ -180,7 +180,7 @@ static void test_R_SSL_08_cn_nul_truncate(void **state)
     bh q;
     start_quirk(&q, "cn-nul-truncate");
     assert_int_equal(bh_listener_address(&q, "cn", addr, sizeof(addr)), 0);
-    int fd;
+    int fd = -1;
     assert_int_equal(try_connect(addr, h, n, "q5", &fd), 0);
     session_field(&q, "q5", "username", user, sizeof(user));
     assert_string_equal(user, "admin");
@@ -339,7 +339,7 @@ static void test_A_15_last_duplicate_tlv_wins(void **state)
     assert_int_equal(bh_wait_body(&GOOD, "/api/v1/rejections", "tlv.duplicate", 5000, body, sizeof(body)), 0);
     bh q;
     start_quirk(&q, "last-duplicate-tlv-wins");
-    int fd;
+    int fd = -1;
     assert_int_equal(try_connect(q.pp, h, (size_t)n, "q12", &fd), 0);
     char auth[64];
     session_field(&q, "q12", "authority", auth, sizeof(auth));

@@ -1,0 +1,210 @@
+/* Integration: TLS listeners (issue 4 items 1-2): TLS without and with client certificates,
+ * use_identity_as_username, a certificate from another CA refused, and the PROXY header in
+ * clear before the TLS handshake. Certificates are made at test time (ts_pki_make). */
+#include "common.h"
+
+#include <poll.h>
+#include <stdlib.h>
+
+#include "net/loop.h"
+#include "net/tls.h"
+
+static bh B;
+static char pki[256], evil[256];
+static char body[1 << 18];
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (ts_tmpdir("broker-pki", pki, sizeof(pki)) != 0 || ts_tmpdir("broker-evil", evil, sizeof(evil)) != 0)
+        return -1;
+    ts_leaf leaves[] = {{.name = "server", .cn = "localhost", .is_server = true}, {.name = "alice", .cn = "alice"}};
+    ts_leaf other[] = {{.name = "mallory", .cn = "alice"}};
+    if (ts_pki_make(pki, "ppc test CA", leaves, 2) != 0 || ts_pki_make(evil, "other CA", other, 1) != 0) {
+        fprintf(stderr, "pki: %s\n", ts_last_error());
+        return -1;
+    }
+    char extra[4096];
+    snprintf(extra, sizeof(extra),
+             "listener.ssl.tls = 127.0.0.1:0\n"
+             "listener.ssl.tls.certfile = %s/server.pem\n"
+             "listener.ssl.tls.keyfile = %s/server.key\n"
+             "listener.ssl.tlsid = 127.0.0.1:0\n"
+             "listener.ssl.tlsid.certfile = %s/server.pem\n"
+             "listener.ssl.tlsid.keyfile = %s/server.key\n"
+             "listener.ssl.tlsid.cafile = %s/ca.pem\n"
+             "listener.ssl.tlsid.require_certificate = on\n"
+             "listener.ssl.tlsid.use_identity_as_username = on\n"
+             "listener.ssl.tlspp = 127.0.0.1:0\n"
+             "listener.ssl.tlspp.certfile = %s/server.pem\n"
+             "listener.ssl.tlspp.keyfile = %s/server.key\n"
+             "listener.ssl.tlspp.proxy_protocol = on\n",
+             pki, pki, pki, pki, pki, pki, pki);
+    return bh_start(&B, extra, NULL);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    ts_rmtree(pki);
+    ts_rmtree(evil);
+    return bh_stop(&B) == 0 ? 0 : -1;
+}
+
+typedef struct tls_client {
+    int fd;
+    pn_tls_ctx *ctx;
+    pn_tls *t;
+} tls_client;
+
+static bool wait_fd(int fd, pn_tls_status st, uint64_t deadline)
+{
+    struct pollfd p = {.fd = fd, .events = st == PN_TLS_WANT_WRITE ? POLLOUT : POLLIN};
+    int64_t left = (int64_t)deadline - (int64_t)pn_now_ms();
+    return left > 0 && poll(&p, 1, (int)left) > 0;
+}
+
+/* Connect, send prefix in clear (a PROXY header), then TLS with an optional client cert. */
+static int tls_open(tls_client *c, const char *listener, const void *prefix, size_t plen, const char *dir,
+                    const char *leaf)
+{
+    char addr[64], cert[400], key[400], ca[400], err[256];
+    assert_int_equal(bh_listener_address(&B, listener, addr, sizeof(addr)), 0);
+    snprintf(ca, sizeof(ca), "%s/ca.pem", pki);
+    snprintf(cert, sizeof(cert), "%s/%s.pem", dir, leaf ? leaf : "");
+    snprintf(key, sizeof(key), "%s/%s.key", dir, leaf ? leaf : "");
+    pn_tls_client_opts o = {.ca_file = ca, .verify_peer = true, .sni = "localhost"};
+    if (leaf) {
+        o.cert_file = cert;
+        o.key_file = key;
+    }
+    c->ctx = pn_tls_client_ctx_new(&o, err, sizeof(err));
+    if (!c->ctx)
+        fail_msg("client ctx: %s", err);
+    c->fd = ts_connect(addr, NULL, 3000);
+    assert_true(c->fd >= 0);
+    if (prefix)
+        assert_int_equal(ts_send_all(c->fd, prefix, plen, 2000), 0);
+    c->t = pn_tls_new(c->ctx, c->fd, NULL, err, sizeof(err));
+    assert_non_null(c->t);
+    uint64_t deadline = pn_now_ms() + 5000;
+    for (;;) {
+        pn_tls_status st = pn_tls_handshake(c->t);
+        if (st == PN_TLS_OK)
+            return 0;
+        if ((st != PN_TLS_WANT_READ && st != PN_TLS_WANT_WRITE) || !wait_fd(c->fd, st, deadline))
+            return -1;
+    }
+}
+
+static void tls_close(tls_client *c)
+{
+    pn_tls_free(c->t);
+    pn_tls_ctx_free(c->ctx);
+    close(c->fd);
+}
+
+/* CONNECT over TLS; the CONNACK code, or -1 when the broker closes or says nothing. */
+static int tls_connect_mqtt(tls_client *c, const char *cid)
+{
+    uint8_t buf[512];
+    mq_connect_opts o = {.version = 4, .client_id = cid, .clean = true};
+    size_t n = mq_connect(buf, sizeof(buf), &o), sent = 0;
+    uint64_t deadline = pn_now_ms() + 5000;
+    while (sent < n) {
+        size_t k = 0;
+        pn_tls_status st = pn_tls_write(c->t, buf + sent, n - sent, &k);
+        if (st == PN_TLS_OK)
+            sent += k;
+        else if ((st != PN_TLS_WANT_READ && st != PN_TLS_WANT_WRITE) || !wait_fd(c->fd, st, deadline))
+            return -1;
+    }
+    size_t got = 0;
+    while (got < 4) {
+        size_t k = 0;
+        pn_tls_status st = pn_tls_read(c->t, buf + got, 4 - got, &k);
+        if (st == PN_TLS_OK)
+            got += k;
+        else if ((st != PN_TLS_WANT_READ && st != PN_TLS_WANT_WRITE) || !wait_fd(c->fd, st, deadline))
+            return -1;
+    }
+    return buf[0] == 0x20 ? buf[3] : -1;
+}
+
+static void session_field(const char *cid, const char *key, char *out, size_t cap)
+{
+    char needle[128];
+    snprintf(needle, sizeof(needle), "\"client_id\":\"%s\"", cid);
+    assert_int_equal(bh_wait_body(&B, "/api/v1/sessions", needle, 5000, body, sizeof(body)), 0);
+    assert_true(ts_json_get(strstr(body, needle), key, out, cap) >= 0);
+}
+
+static void test_tls_listener_without_client_certificate(void **state)
+{
+    (void)state;
+    tls_client c;
+    assert_int_equal(tls_open(&c, "tls", NULL, 0, pki, NULL), 0);
+    assert_int_equal(tls_connect_mqtt(&c, "tls-anon"), 0);
+    char src[32];
+    session_field("tls-anon", "username_source", src, sizeof(src));
+    assert_string_equal(src, "none");
+    tls_close(&c);
+}
+
+static void test_tls_identity_as_username(void **state)
+{
+    (void)state;
+    tls_client c;
+    assert_int_equal(tls_open(&c, "tlsid", NULL, 0, pki, "alice"), 0);
+    assert_int_equal(tls_connect_mqtt(&c, "tls-alice"), 0);
+    char user[64], src[32];
+    session_field("tls-alice", "username", user, sizeof(user));
+    session_field("tls-alice", "username_source", src, sizeof(src));
+    assert_string_equal(user, "alice");
+    assert_string_equal(src, "certificate");
+    tls_close(&c);
+}
+
+static void test_tls_certificate_from_another_ca_refused(void **state)
+{
+    (void)state;
+    tls_client c;
+    int rc = tls_open(&c, "tlsid", NULL, 0, evil, "mallory");
+    /* TLS 1.3: the client may finish its side before the server's refusal arrives */
+    if (rc == 0)
+        assert_int_equal(tls_connect_mqtt(&c, "tls-mallory"), -1);
+    tls_close(&c);
+    assert_int_equal(bh_wait_body(&B, "/api/v1/rejections", "tls.handshake_failed", 5000, body, sizeof(body)), 0);
+    tls_open(&c, "tlsid", NULL, 0, pki, NULL); /* and no certificate at all */
+    assert_int_equal(tls_connect_mqtt(&c, "tls-nocert"), -1);
+    tls_close(&c);
+}
+
+static void test_proxy_header_before_tls(void **state)
+{
+    (void)state;
+    uint8_t h[64];
+    size_t n = v2_tcp4(h);
+    tls_client c;
+    assert_int_equal(tls_open(&c, "tlspp", h, n, pki, NULL), 0);
+    assert_int_equal(tls_connect_mqtt(&c, "tls-proxied"), 0);
+    char peer[64];
+    session_field("tls-proxied", "attributed_peer", peer, sizeof(peer));
+    assert_string_equal(peer, "203.0.113.7:40000");
+    tls_close(&c);
+    /* a TLS ClientHello without the header is refused like any non-header (EC-S-04) */
+    int rc = tls_open(&c, "tlspp", NULL, 0, pki, NULL);
+    assert_int_equal(rc, -1);
+    tls_close(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tls_listener_without_client_certificate),
+        cmocka_unit_test(test_tls_identity_as_username),
+        cmocka_unit_test(test_tls_certificate_from_another_ca_refused),
+        cmocka_unit_test(test_proxy_header_before_tls),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
