@@ -232,8 +232,10 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     r->instr += PC_HOOK_STEP;
     if (r->budget && r->instr > r->budget) {
         r->status = PC_RUN_BUDGET;
-        luaL_error(L, "instruction budget of %llu exhausted (a runaway loop in the scenario?)",
-                   (unsigned long long)r->budget);
+        char msg[128];
+        snprintf(msg, sizeof msg, "instruction budget of %llu exhausted (a runaway loop in the scenario?)",
+                 (unsigned long long)r->budget);
+        luaL_error(L, "%s", msg);
     }
     if (r->deadline_ms && pn_now_ms() > r->deadline_ms) {
         r->status = PC_RUN_TIMEOUT;
@@ -560,6 +562,11 @@ pc_run *pc_current_run(lua_State *L)
 
 int pc_wait(lua_State *L, int fd, int events, uint64_t deadline_ms)
 {
+    return pc_wait_k(L, fd, events, deadline_ms, NULL, 0);
+}
+
+int pc_wait_k(lua_State *L, int fd, int events, uint64_t deadline_ms, lua_KFunction k, lua_KContext ctx)
+{
     pc_task *t = current_task(L);
     if (!t)
         return luaL_error(L, "network calls and waits must run in a case or in a t:spawn task, "
@@ -576,6 +583,8 @@ int pc_wait(lua_State *L, int fd, int events, uint64_t deadline_ms)
     uint64_t ms = deadline_ms > now ? deadline_ms - now : 0;
     t->wait_timer = pn_timer_add(loop, ms, on_timer, t);
     t->state = T_WAITING;
+    if (k)
+        return lua_yieldk(L, 0, ctx, k);
     return lua_yield(L, 0);
 }
 
@@ -614,6 +623,14 @@ static int l_spawn(lua_State *L)
     return 1;
 }
 
+static int join_done(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status, (void)ctx;
+    lua_getfield(L, 1, "done");
+    lua_pushboolean(L, lua_toboolean(L, -1));
+    return 1;
+}
+
 /* join(handle, deadline) -> true when done (false on deadline) */
 static int l_join(lua_State *L)
 {
@@ -633,7 +650,7 @@ static int l_join(lua_State *L)
     if (!cur || !target)
         return luaL_error(L, "join outside a running case");
     cur->join_target = target;
-    return pc_wait(L, -1, 0, (uint64_t)deadline);
+    return pc_wait_k(L, -1, 0, (uint64_t)deadline, join_done, 0);
 }
 
 /* note(text): a line in the current run's transcript */

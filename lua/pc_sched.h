@@ -80,6 +80,8 @@ pc_run *pc_current_run(lua_State *L);
 /* Yield until fd is ready for events (PN_READABLE/PN_WRITABLE) or deadline (pn_now_ms
  * clock). fd -1 = just the deadline. Raises a Lua error outside a task. */
 int pc_wait(lua_State *L, int fd, int events, uint64_t deadline_ms);
+/* The same with a continuation run when the task resumes (its results are the call's). */
+int pc_wait_k(lua_State *L, int fd, int events, uint64_t deadline_ms, lua_KFunction k, lua_KContext ctx);
 
 /* Register the Lua functions of the scheduler into the table on top of L:
  * now(), sleep_until(ms), spawn(fn, ...) -> task, join(task, deadline) -> done, ok, err,

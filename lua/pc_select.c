@@ -98,12 +98,11 @@ int pc_known_parse(const char *text, pc_known *out, char *err, size_t errcap)
         size_t n = eol ? (size_t)(eol - p) : strlen(p);
         char *line = pc_strndup(p, n);
         p += n + (eol ? 1 : 0);
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
         char *s = line;
         while (isspace((unsigned char)*s))
             s++;
+        if (*s == '#') /* comments are whole lines, so reasons may say "issue #12" */
+            *s = '\0';
         size_t len = strlen(s);
         while (len && isspace((unsigned char)s[len - 1]))
             s[--len] = '\0';

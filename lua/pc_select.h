@@ -20,7 +20,8 @@ bool pc_selector_valid(const char *sel, char *err, size_t errcap);
 bool pc_selector_match(const char *sel, const pc_case *c);
 bool pc_select(const char *const *sels, size_t nsels, const pc_case *c);
 
-/* Known failures: one entry per line, "ID-GLOB  reason..."; '#' starts a comment.
+/* Known failures: one entry per line, "ID-GLOB  reason..."; lines starting with '#' are
+ * comments.
  * A matching case that fails (FAIL/WARN) becomes XFAIL; one that passes becomes XPASS. */
 typedef struct pc_known {
     char **patterns, **reasons;
