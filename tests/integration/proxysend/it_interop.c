@@ -177,6 +177,41 @@ static void test_haproxy_senders_reported_correctly(void **state)
     ts_stop(&h, 5000, NULL);
 }
 
+/* HAProxy `send-proxy-v2 check`: the health check's LOCAL header equals the
+ * haproxy-healthcheck profile and carries no finding (LOCAL with UNSPEC, R-V2-14). */
+static void test_EC_V2_27_haproxy_healthcheck_matches_profile(void **state)
+{
+    (void)state;
+    if (!have("/usr/sbin/haproxy"))
+        skip();
+    char addr[64];
+    ts_proc l;
+    psit_start_server(&l, (const char *[]){"--listen", "127.0.0.1:0", "--json", "--count", "1", "--timeout", "5s", NULL},
+                      "report", addr, sizeof addr);
+    unsigned p1 = psit_free_port();
+    char cfg[2048], path[600], log[600];
+    snprintf(cfg, sizeof cfg,
+             "global\n    maxconn 16\n"
+             "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n"
+             "frontend fe_dummy\n    bind 127.0.0.1:%u\n    default_backend be_check\n"
+             "backend be_check\n    server sink %s send-proxy-v2 check inter 200ms\n",
+             p1, addr);
+    psit_path(path, sizeof path, "haproxy-check.cfg");
+    ts_write_file(path, cfg, strlen(cfg));
+    psit_path(log, sizeof log, "haproxy-check.log");
+    ts_proc h;
+    assert_int_equal(ts_spawn(&h, (const char *[]){"/usr/sbin/haproxy", "-f", path, "-db", NULL}, NULL, log, log), 0);
+    char r[8192], got_hex[256], prof[256];
+    report_line(1, r, sizeof r);
+    ts_stop(&h, 5000, NULL);
+    assert_has(r, "\"command\":\"LOCAL\"");
+    assert_has(r, "\"findings\":[]");
+    assert_true(ts_json_get(r, "header_hex", got_hex, sizeof got_hex) > 0);
+    profile_hex((const char *[]){"--profile", "haproxy-healthcheck", "--dry-run", "--json", NULL}, prof, sizeof prof);
+    assert_string_equal(prof, got_hex);
+    assert_int_equal(psit_exit_code(&l), 0);
+}
+
 static void test_nginx_senders_reported_correctly(void **state)
 {
     (void)state;
@@ -300,6 +335,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_haproxy_senders_reported_correctly),
+        cmocka_unit_test(test_EC_V2_27_haproxy_healthcheck_matches_profile),
         cmocka_unit_test(test_nginx_senders_reported_correctly),
         cmocka_unit_test(test_pcap_out_decoded_by_tshark),
     };

@@ -249,6 +249,45 @@ static void test_usage_error_exits_2_and_names_option(void **state)
     psit_assert_contains("err", "len=99999");
 }
 
+static void test_file_payload_and_byte_at_a_time(void **state)
+{
+    (void)state;
+    char file[600];
+    psit_path(file, sizeof file, "payload.bin");
+    ts_write_file(file, "\xc0\x00payload-from-file", 19);
+    char addr[64];
+    int lfd = psit_listen(addr, sizeof addr);
+    ts_proc p;
+    psit_spawn(&p, (const char *[]){"-1", "--byte-at-a-time", "--delay", "20ms", "--file", file, "--half-close", addr,
+                                    NULL},
+               "out", "err");
+    int fd = psit_accept(lfd);
+    uint8_t buf[4096];
+    size_t got;
+    assert_int_equal(ts_read(fd, buf, sizeof buf, 0, PSIT_WAIT_MS, &got), TS_END_FIN);
+    pp_header h;
+    ssize_t rc = pp_parse(buf, got, NULL, &h);
+    assert_true(rc > 0);
+    assert_int_equal(got, (size_t)rc + 19);
+    assert_memory_equal(buf + rc, "\xc0\x00payload-from-file", 19);
+    close(fd);
+    assert_int_equal(psit_exit_code(&p), 0);
+    char want[64];
+    snprintf(want, sizeof want, "in %zd writes", rc + 1); /* one per header byte, then the file */
+    psit_assert_contains("out", want);
+    close(lfd);
+}
+
+static void test_help_lists_examples(void **state)
+{
+    (void)state;
+    assert_int_equal(psit_run((const char *[]){"--help", NULL}, "out", "err"), 0);
+    psit_assert_contains("out", "Examples:");
+    psit_assert_contains("out", "--profile");
+    assert_int_equal(psit_run((const char *[]){"--version", NULL}, "out", "err"), 0);
+    psit_assert_contains("out", "proxysend ");
+}
+
 /* TLS after the cleartext header: the receiver parses the header, then accepts TLS on the
  * same socket and sees the client certificate. */
 static void test_tls_after_header_with_client_cert(void **state)
@@ -262,6 +301,14 @@ static void test_tls_after_header_with_client_cert(void **state)
     psit_path(key, sizeof key, "client.key");
     psit_path(scert, sizeof scert, "server.pem");
     psit_path(skey, sizeof skey, "server.key");
+
+    /* --tlv ssl-client-cert=FILE carries the certificate's DER form (sub-TLV 0x28) */
+    char tlv[700];
+    snprintf(tlv, sizeof tlv, "ssl-client-cert=%s", cert);
+    assert_int_equal(psit_run((const char *[]){"--tlv", tlv, "--dry-run", "--json", NULL}, "out", "err"), 0);
+    psit_assert_contains("out", "\"valid\":true");
+    psit_assert_contains("out", "\"client_cert_len\":");
+    psit_assert_contains("out", "\"client\":7");
 
     char addr[64];
     int lfd = psit_listen(addr, sizeof addr);
@@ -347,6 +394,8 @@ int main(void)
         cmocka_unit_test(test_bind_sets_real_and_default_source),
         cmocka_unit_test(test_connect_failure_exits_3),
         cmocka_unit_test(test_usage_error_exits_2_and_names_option),
+        cmocka_unit_test(test_file_payload_and_byte_at_a_time),
+        cmocka_unit_test(test_help_lists_examples),
         cmocka_unit_test(test_tls_after_header_with_client_cert),
         cmocka_unit_test(test_tls_failure_exits_3),
     };
