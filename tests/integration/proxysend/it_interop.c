@@ -88,9 +88,9 @@ static void test_haproxy_senders_reported_correctly(void **state)
     make_pki();
     char addr[64];
     ts_proc l;
-    psit_start_server(&l, (const char *[]){"--listen", "127.0.0.1:0", "--json", "--count", "4", "--timeout", "5s", NULL},
+    psit_start_server(&l, (const char *[]){"--listen", "127.0.0.1:0", "--json", "--count", "5", "--timeout", "5s", NULL},
                       "report", addr, sizeof addr);
-    unsigned p1 = psit_free_port(), p2 = psit_free_port(), p3 = psit_free_port();
+    unsigned p1 = psit_free_port(), p2 = psit_free_port(), p3 = psit_free_port(), p4 = psit_free_port();
     char cfg[4096], path[600];
     snprintf(cfg, sizeof cfg,
              "global\n    maxconn 64\n"
@@ -101,8 +101,14 @@ static void test_haproxy_senders_reported_correctly(void **state)
              "backend be_v2\n    server sink %s send-proxy-v2\n"
              "frontend fe_tls\n    bind 127.0.0.1:%u ssl crt %s/server-full.pem ca-file %s/ca.crt verify optional\n"
              "    default_backend be_tls\n"
-             "backend be_tls\n    server sink %s send-proxy-v2-ssl-cn\n",
-             p1, addr, p2, addr, p3, psit_dir, psit_dir, addr);
+             "backend be_tls\n    server sink %s send-proxy-v2-ssl-cn\n"
+             "frontend fe_all\n    bind 127.0.0.1:%u ssl crt %s/server-full.pem ca-file %s/ca.crt verify optional"
+             " alpn mqtt\n"
+             "    unique-id-format %%{+X}o\\ %%ci:%%cp_%%fi:%%fp_%%Ts_%%rt:%%pid\n"
+             "    default_backend be_all\n"
+             "backend be_all\n    server sink %s send-proxy-v2 proxy-v2-options "
+             "ssl,cert-cn,ssl-cipher,cert-sig,cert-key,authority,crc32c,unique-id\n",
+             p1, addr, p2, addr, p3, psit_dir, psit_dir, addr, p4, psit_dir, psit_dir, addr);
     psit_path(path, sizeof path, "haproxy.cfg");
     ts_write_file(path, cfg, strlen(cfg));
     char log[600];
@@ -112,6 +118,7 @@ static void test_haproxy_senders_reported_correctly(void **state)
     psit_wait_port(p1, &h);
     psit_wait_port(p2, &h);
     psit_wait_port(p3, &h);
+    psit_wait_port(p4, &h);
 
     char r[16384], want[128];
     /* send-proxy: a TCP4 line with the real client and HAProxy's frontend address */
@@ -170,6 +177,39 @@ static void test_haproxy_senders_reported_correctly(void **state)
     assert_true(ts_json_get(r, "src", src, sizeof src) > 0);
     profile_hex((const char *[]){"--profile", "haproxy-v2-ssl-cn", "--src", src, "--dst", dst, "--dry-run", "--json",
                                  NULL},
+                prof, sizeof prof);
+    assert_string_equal(prof, got_hex);
+
+    /* every proxy-v2-option: CRC32C, ALPN, AUTHORITY (SNI), UNIQUE_ID, SSL with five
+     * sub-TLVs; the profile puts the same values in HAProxy's order with the same CRC */
+    snprintf(target, sizeof target, "127.0.0.1:%u", p4);
+    psit_spawn(&c, (const char *[]){"--no-header", "--tls", "--cert", cert, "--key", key, "--sni", "broker.example",
+                                    "--alpn", "mqtt", "--hex", "68656c6c6f", "--timeout", "3s", target, NULL},
+               "client", "client.err");
+    report_line(5, r, sizeof r);
+    ts_stop(&c, 2000, NULL);
+    assert_has(r, "\"valid\":true");
+    assert_has(r, "\"crc32c\":\"ok\"");
+    assert_has(r, "\"alpn\":\"mqtt\"");
+    assert_has(r, "\"authority\":\"broker.example\"");
+    char uid[300], cipher[128], sig[128], kalg[128];
+    assert_true(ts_json_get(r, "header_hex", got_hex, sizeof got_hex) > 0);
+    assert_true(ts_json_get(r, "src", src, sizeof src) > 0);
+    assert_true(ts_json_get(r, "unique_id_hex", uid, sizeof uid) > 0);
+    assert_true(ts_json_get(r, "cipher", cipher, sizeof cipher) > 0);
+    assert_true(ts_json_get(r, "sig_alg", sig, sizeof sig) > 0);
+    assert_true(ts_json_get(r, "key_alg", kalg, sizeof kalg) > 0);
+    snprintf(dst, sizeof dst, "127.0.0.1:%u", p4);
+    char t_uid[340], t_cipher[160], t_sig[160], t_kalg[160];
+    snprintf(t_uid, sizeof t_uid, "unique-id=hex:%s", uid);
+    snprintf(t_cipher, sizeof t_cipher, "ssl-cipher=%s", cipher);
+    snprintf(t_sig, sizeof t_sig, "ssl-sig-alg=%s", sig);
+    snprintf(t_kalg, sizeof t_kalg, "ssl-key-alg=%s", kalg);
+    /* given in a different order on purpose: the profile sorts them as HAProxy does */
+    profile_hex((const char *[]){"--profile", "haproxy-v2-ssl-cn", "--src", src, "--dst", dst, "--tlv", t_cipher,
+                                 "--tlv", t_sig, "--tlv", t_kalg, "--tlv", "ssl-cn=alice", "--tlv", t_uid, "--tlv",
+                                 "authority=broker.example", "--tlv", "alpn=mqtt", "--tlv", "crc32c", "--dry-run",
+                                 "--json", NULL},
                 prof, sizeof prof);
     assert_string_equal(prof, got_hex);
 
