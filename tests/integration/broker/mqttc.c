@@ -198,14 +198,23 @@ int mq_open(const char *addr, const uint8_t *prefix, size_t plen, const mq_conne
             *end = TS_END_ERROR;
         return -1;
     }
-    uint8_t buf[4096];
+    /* prefix and CONNECT in one write (the coalesced delivery shape, EC-V1-34) */
+    uint8_t *buf = malloc(plen + 4096);
+    if (!buf) {
+        close(fd);
+        if (end)
+            *end = TS_END_ERROR;
+        return -1;
+    }
     size_t n = 0;
     if (prefix) {
         memcpy(buf, prefix, plen);
         n = plen;
     }
-    n += mq_connect(buf + n, sizeof(buf) - n, o);
-    if (ts_send_all(fd, buf, n, 3000) != 0) {
+    n += mq_connect(buf + n, 4096, o);
+    int sent = ts_send_all(fd, buf, n, 5000);
+    free(buf);
+    if (sent != 0) {
         close(fd);
         if (end)
             *end = TS_END_ERROR;

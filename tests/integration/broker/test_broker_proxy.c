@@ -93,6 +93,27 @@ static void test_EC_V2_02_v2_tcp6(void **state)
     header_then_connect(h, (size_t)n, "v2-tcp6", "[2001:db8::1]:1");
 }
 
+/* EC-V2-24 / A-02: the largest v2 header (len 65535, NOOP padding) spread over many
+ * segments, CONNECT in the same stream: accepted, CONNECT intact. */
+static void test_EC_V2_24_largest_v2_header_then_connect(void **state)
+{
+    (void)state;
+    pp_build_spec s;
+    pp_build_spec_init(&s);
+    pp_endpoint_parse("203.0.113.7:40000", &s.src);
+    pp_endpoint_parse("192.0.2.1:1883", &s.dst);
+    pp_build_tlv pad = PP_BUILD_TLV(PP_TLV_NOOP, NULL, 65535 - 12 - 3);
+    s.tlvs = &pad;
+    s.ntlvs = 1;
+    uint8_t *h = malloc(PP_V2_MAX_LEN + 64);
+    assert_non_null(h);
+    ssize_t n = pp_build(&s, h, PP_V2_MAX_LEN + 64);
+    assert_int_equal(n, PP_V2_MAX_LEN);
+    header_then_connect(h, (size_t)n, "v2-64k", "203.0.113.7:40000");
+    assert_non_null(strstr(body, "\"header_len\":65551"));
+    free(h);
+}
+
 /* Split the header+CONNECT stream at every offset: nothing may come back before the last
  * byte is sent, then a CONNACK, and the carried address must be intact (R-GEN-10, R-V2-33;
  * Mosquitto's wrong address on split, peers.md #28). */
@@ -402,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_EC_V1_01_v1_header_and_connect_coalesced),
         cmocka_unit_test(test_EC_V2_01_v2_header_and_connect_coalesced),
         cmocka_unit_test(test_EC_V2_02_v2_tcp6),
+        cmocka_unit_test(test_EC_V2_24_largest_v2_header_then_connect),
         cmocka_unit_test(test_R_GEN_10_v1_split_at_every_offset),
         cmocka_unit_test(test_R_GEN_10_v2_split_at_every_offset),
         cmocka_unit_test(test_EC_S_01_plain_connect_311_refused_without_connack),
