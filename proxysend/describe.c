@@ -207,7 +207,8 @@ void ps_describe_built(FILE *f, const uint8_t *hdr, size_t len, bool json, const
     bool extra = rc > 0 && (size_t)rc < len;
     if (json) {
         char *hex = malloc(len * 2 + 1);
-        ps_hex_string(hdr, len, hex ? hex : (char[1]){0}, hex ? len * 2 + 1 : 1);
+        if (hex)
+            ps_hex_string(hdr, len, hex, len * 2 + 1);
         fprintf(f, "{\"header_hex\":\"%s\",\"header_len\":%zu,\"profile\":", hex ? hex : "", len);
         free(hex);
         if (profile)

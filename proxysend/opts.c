@@ -251,8 +251,9 @@ static int parse_tlv(const char *arg, ps_tlv_opt *t, char *err, size_t cap)
         unsigned long n = 0;
         if (!v || parse_ulong(v, PS_MAX_VALUE, &n) == 0) {
             t->len = n;
-            t->value = calloc(1, n + 1);
-            return t->value ? 0 : -1;
+            if (!(t->value = calloc(1, n + 1)))
+                BAD_VALUE("out of memory");
+            return 0;
         }
         if (tlv_value_bytes(v, &t->value, &t->len))
             BAD_VALUE("a byte count, or hex:HEX");
@@ -265,7 +266,8 @@ static int parse_tlv(const char *arg, ps_tlv_opt *t, char *err, size_t cap)
             BAD_VALUE("too long");
         t->type = PP_TLV_AWS;
         t->len = n + 1;
-        t->value = malloc(n + 1);
+        if (!(t->value = malloc(n + 1)))
+            BAD_VALUE("out of memory");
         t->value[0] = 0x01; /* subtype: VPC endpoint id */
         memcpy(t->value + 1, v, n);
         return 0;
@@ -277,7 +279,8 @@ static int parse_tlv(const char *arg, ps_tlv_opt *t, char *err, size_t cap)
             BAD_VALUE("a 32-bit number");
         t->type = PP_TLV_AZURE;
         t->len = 5;
-        t->value = malloc(5);
+        if (!(t->value = malloc(5)))
+            BAD_VALUE("out of memory");
         t->value[0] = 0x01; /* subtype: LINKID, little-endian uint32 */
         for (int i = 0; i < 4; i++)
             t->value[1 + i] = (uint8_t)(n >> (8 * i));
@@ -292,7 +295,8 @@ static int parse_tlv(const char *arg, ps_tlv_opt *t, char *err, size_t cap)
             BAD_VALUE("a 64-bit number");
         t->type = PP_TLV_GCP;
         t->len = 8;
-        t->value = malloc(8);
+        if (!(t->value = malloc(8)))
+            BAD_VALUE("out of memory");
         for (int i = 0; i < 8; i++)
             t->value[i] = (uint8_t)(n >> (8 * (7 - i)));
         return 0;
@@ -327,7 +331,8 @@ static int parse_tlv(const char *arg, ps_tlv_opt *t, char *err, size_t cap)
         t->kind = PS_TLV_SSL_CERT_FILE;
         t->type = PP_SSL_CLIENT_CERT;
         t->len = strlen(v);
-        t->value = (uint8_t *)strdup(v);
+        if (!(t->value = (uint8_t *)strdup(v)))
+            BAD_VALUE("out of memory");
         return 0;
     }
     /* Raw: TYPE=HEX (top level) or ssl-TYPE=HEX (an SSL sub-TLV). */
