@@ -132,11 +132,17 @@ static bool decide(const ps_opts *o, lconn *c, enum ps_read_end end)
             if (c->pump) {
                 ps_pump_init(c->pump, c->fd, b);
                 size_t skip = o->keep_header ? 0 : (size_t)r.rc;
-                ps_pump_preload(c->pump, c->buf + skip, c->len - skip);
-                c->state = L_PUMP;
-                free(c->buf);
-                c->buf = NULL;
-                return failed;
+                if (ps_pump_preload(c->pump, c->buf + skip, c->len - skip)) {
+                    c->state = L_PUMP;
+                    free(c->buf);
+                    c->buf = NULL;
+                    return failed;
+                }
+                /* more bytes already read than the relay buffer holds: refuse rather than drop */
+                fprintf(stderr, "proxysend: connection %u: %zu bytes to forward exceed the %u-byte buffer\n", c->id,
+                        c->len - skip, PS_PUMP_BUF);
+                free(c->pump);
+                c->pump = NULL;
             }
             close(b);
         }
