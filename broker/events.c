@@ -7,18 +7,26 @@
 
 #include "log.h"
 
+/* Both rings are bounded in count and in bytes: past the byte budget the oldest events
+ * are dropped early (their slots read as gaps), so hostile headers cannot grow memory. */
+#define PPB_EVENT_BUDGET (64u << 20)
+#define PPB_REJECT_BUDGET (16u << 20)
+
 struct ppb_events {
     char *ring[PPB_EVENT_RING];
-    uint64_t next_seq; /* seq of the next event; the first is 1 */
+    uint64_t next_seq;   /* seq of the next event; the first is 1 */
+    uint64_t oldest_seq; /* oldest seq possibly still held */
+    size_t bytes;
     char *rejects[PPB_REJECT_RING];
-    uint64_t nrejects_total;
+    uint64_t nrejects_total, oldest_reject;
+    size_t reject_bytes;
 };
 
 ppb_events *ppb_events_new(void)
 {
     ppb_events *ev = calloc(1, sizeof(*ev));
     if (ev)
-        ev->next_seq = 1;
+        ev->next_seq = ev->oldest_seq = 1;
     return ev;
 }
 
@@ -264,15 +272,43 @@ void ppb_event_emit(ppb_broker *b, ppb_conn *c, const ppb_event_fields *f)
         }
     }
 
+    size_t len = strlen(json) + 1;
     if (is_refusal(f->type)) {
         ppb_count_reject(b, c->l->cfg->name, f->reason ? f->reason : f->type);
+        if (ev->nrejects_total - ev->oldest_reject >= PPB_REJECT_RING)
+            ev->oldest_reject++;
         size_t slot = ev->nrejects_total++ % PPB_REJECT_RING;
+        if (ev->rejects[slot])
+            ev->reject_bytes -= strlen(ev->rejects[slot]) + 1;
         free(ev->rejects[slot]);
         ev->rejects[slot] = strdup(json);
+        if (ev->rejects[slot])
+            ev->reject_bytes += len;
+        while (ev->reject_bytes > PPB_REJECT_BUDGET && ev->oldest_reject + 1 < ev->nrejects_total) {
+            char **old = &ev->rejects[ev->oldest_reject++ % PPB_REJECT_RING];
+            if (*old) {
+                ev->reject_bytes -= strlen(*old) + 1;
+                free(*old);
+                *old = NULL;
+            }
+        }
     }
+    if (ev->next_seq - ev->oldest_seq > PPB_EVENT_RING)
+        ev->oldest_seq = ev->next_seq - PPB_EVENT_RING;
     size_t slot = (size_t)((seq - 1) % PPB_EVENT_RING);
+    if (ev->ring[slot])
+        ev->bytes -= strlen(ev->ring[slot]) + 1;
     free(ev->ring[slot]);
     ev->ring[slot] = json;
+    ev->bytes += len;
+    while (ev->bytes > PPB_EVENT_BUDGET && ev->oldest_seq < seq) {
+        char **old = &ev->ring[(ev->oldest_seq++ - 1) % PPB_EVENT_RING];
+        if (*old) {
+            ev->bytes -= strlen(*old) + 1;
+            free(*old);
+            *old = NULL;
+        }
+    }
 }
 
 void ppb_events_render_since(ppb_events *ev, uint64_t since, size_t limit, jbuf *out)

@@ -82,12 +82,23 @@ void ppb_endpoint_text(const pp_endpoint *ep, char *buf, size_t cap)
     }
 }
 
+/* Values are shown up to PPB_VIEW_MAX bytes (a 64 KiB AUTHORITY must not make every
+ * event and log line 64 KiB); when cut, "<key>_len" gives the real length. */
+#define PPB_VIEW_MAX 512
+#define PPB_VIEW_UNKNOWN_MAX 16
+
 static void put_bytes(jbuf *jb, const char *key, pp_bytes b)
 {
     if (!b.ptr)
         return;
     jb_key(jb, key);
-    jb_strn(jb, (const char *)b.ptr, b.len);
+    jb_strn(jb, (const char *)b.ptr, b.len > PPB_VIEW_MAX ? PPB_VIEW_MAX : b.len);
+    if (b.len > PPB_VIEW_MAX) {
+        char k[64];
+        snprintf(k, sizeof(k), "%s_len", key);
+        jb_key(jb, k);
+        jb_u64(jb, b.len);
+    }
 }
 
 static bool known_type(uint8_t t)
@@ -113,7 +124,7 @@ static void render_tlvs(jbuf *jb, const pp_header *h, bool crc_checked, bool las
         put_bytes(jb, "authority", v);
     if (get(h, PP_TLV_UNIQUE_ID, &v)) {
         jb_key(jb, "unique_id_hex");
-        jb_hex(jb, v.ptr, v.len);
+        jb_hex(jb, v.ptr, v.len > PPB_VIEW_MAX / 2 ? PPB_VIEW_MAX / 2 : v.len);
     }
     jb_key(jb, "crc32c");
     if (!h->crc_present)
@@ -168,10 +179,11 @@ static void render_tlvs(jbuf *jb, const pp_header *h, bool crc_checked, bool las
     jb_arr(jb);
     pp_tlv_iter it;
     pp_tlv t;
+    size_t unknown = 0;
     pp_tlv_iter_init(&it, h);
     while (pp_tlv_next(&it, &t)) {
-        if (known_type(t.type))
-            continue;
+        if (known_type(t.type) || ++unknown > PPB_VIEW_UNKNOWN_MAX)
+            continue; /* counted, listed up to a bound */
         jb_obj(jb);
         jb_key(jb, "type");
         jb_u64(jb, t.type);
@@ -180,6 +192,10 @@ static void render_tlvs(jbuf *jb, const pp_header *h, bool crc_checked, bool las
         jb_obj_end(jb);
     }
     jb_arr_end(jb);
+    if (unknown > PPB_VIEW_UNKNOWN_MAX) {
+        jb_key(jb, "unknown_total");
+        jb_u64(jb, unknown);
+    }
     jb_obj_end(jb);
 }
 
