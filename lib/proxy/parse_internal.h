@@ -5,6 +5,8 @@
 
 #include "proxy/proxy.h"
 
+#include <string.h>
+
 /* pp_parse has already checked buf[0] ('P' or 0x0D), len >= 1 and the allowed versions;
  * opts is never NULL here. Same contract as pp_parse otherwise. */
 ssize_t pp_parse_v1(const uint8_t *buf, size_t len, const pp_options *opts, pp_header *out);
@@ -24,6 +26,15 @@ static inline uint16_t pp_be16(const uint8_t *p)
 static inline uint32_t pp_be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* An endpoint with no address (family UNSPEC, all bytes zero). */
+static inline void pp_endpoint_clear(pp_endpoint *e)
+{
+    e->family = PP_FAM_UNSPEC;
+    memset(e->ip, 0, sizeof e->ip);
+    e->port = 0;
+    e->unix_path = NULL;
 }
 
 /* Continue a CRC32C: crc is the running value before the final XOR (start with 0xFFFFFFFF). */

@@ -232,6 +232,31 @@ static int parse_fields(const uint8_t *buf, size_t cr, uint8_t family, const pp_
 
 /* ---- the line ---------------------------------------------------------------------------- */
 
+/* Every field written one by one: a memset of the whole struct costs more than the parse. */
+static void write_header(pp_header *out, const uint8_t *buf, size_t cr, uint8_t family, const pp_endpoint *src,
+                         const pp_endpoint *dst)
+{
+    bool unknown = family == PP_FAM_UNSPEC;
+    out->version = 1;
+    out->command = PP_CMD_PROXY;
+    out->family = family;
+    out->transport = unknown ? PP_TRANS_UNSPEC : PP_TRANS_STREAM;
+    out->ver_cmd = out->fam_byte = 0;
+    out->v1_unknown = unknown;
+    out->use_carried = !unknown; /* UNKNOWN keeps the real endpoints (R-V1-08) */
+    out->src = *src;
+    out->dst = *dst;
+    out->header_len = cr + 2;
+    out->raw = buf;
+    out->v1_unknown_tail = unknown ? (pp_bytes){buf + V1_UNKNOWN_END, cr - V1_UNKNOWN_END} : (pp_bytes){NULL, 0};
+    out->tlvs = (pp_bytes){NULL, 0};
+    memset(&out->idx, 0, sizeof out->idx);
+    out->crc_present = out->crc_ok = false;
+    out->duplicate_type = 0;
+    out->has_duplicate = false;
+    out->tlv_count = 0;
+}
+
 /* Checks buf[from..len) against the literal lit (which starts at index from). */
 static bool literal_prefix_ok(const uint8_t *buf, size_t from, size_t len, const char *lit, size_t lit_len)
 {
@@ -295,28 +320,84 @@ static ssize_t parse_line(const uint8_t *buf, size_t len, const pp_options *opts
 
     /* the whole line is in: decode (R-V1-22) */
     pp_endpoint src, dst;
-    memset(&src, 0, sizeof src);
-    memset(&dst, 0, sizeof dst);
+    pp_endpoint_clear(&src);
+    pp_endpoint_clear(&dst);
     if (!unknown) {
         r = parse_fields(buf, cr, family, opts, &src, &dst);
         if (r)
             return r;
         src.family = dst.family = family;
     }
+    write_header(out, buf, cr, family, &src, &dst);
+    return (ssize_t)(cr + 2);
+}
 
-    memset(out, 0, sizeof *out);
-    out->version = 1;
-    out->command = PP_CMD_PROXY;
-    out->family = family;
-    out->transport = unknown ? PP_TRANS_UNSPEC : PP_TRANS_STREAM;
-    out->v1_unknown = unknown;
-    out->use_carried = !unknown; /* UNKNOWN keeps the real endpoints (R-V1-08) */
-    out->src = src;
-    out->dst = dst;
-    out->header_len = cr + 2;
-    out->raw = buf;
-    if (unknown)
-        out->v1_unknown_tail = (pp_bytes){buf + V1_UNKNOWN_END, cr - V1_UNKNOWN_END};
+/* ---- fast path ------------------------------------------------------------------------- */
+
+/* A complete, valid "PROXY TCP4 a.b.c.d e.f.g.h p q\r\n" in one pass, every read bounded by
+ * end. Returns the header length, or 0 for "not this simple case": then the general parser
+ * above decides (and finds the precise error). Whatever it accepts, the general parser
+ * accepts with the same fields, so the two never disagree. */
+static inline bool fast_octets(const uint8_t **pp, const uint8_t *end, uint8_t ip[4])
+{
+    const uint8_t *p = *pp;
+    for (int k = 0; k < 4; k++) {
+        if (p >= end || !is_digit(*p))
+            return false;
+        unsigned v = (unsigned)(*p++ - '0');
+        if (p < end && is_digit(*p)) {
+            if (v == 0)
+                return false;
+            v = v * 10 + (unsigned)(*p++ - '0');
+            if (p < end && is_digit(*p)) {
+                v = v * 10 + (unsigned)(*p++ - '0');
+                if (v > 255 || (p < end && is_digit(*p)))
+                    return false;
+            }
+        }
+        ip[k] = (uint8_t)v;
+        if (p >= end || *p != (k < 3 ? '.' : ' '))
+            return false;
+        p++;
+    }
+    *pp = p;
+    return true;
+}
+
+static inline bool fast_port(const uint8_t **pp, const uint8_t *end, uint8_t stop, uint16_t *port)
+{
+    const uint8_t *p = *pp;
+    if (p >= end || !is_digit(*p))
+        return false;
+    unsigned v = (unsigned)(*p++ - '0');
+    int digits = 1;
+    while (p < end && is_digit(*p)) {
+        if (v == 0 || ++digits > 5)
+            return false;
+        v = v * 10 + (unsigned)(*p++ - '0');
+    }
+    if (v > 65535 || p >= end || *p != stop)
+        return false;
+    *port = (uint16_t)v;
+    *pp = p + 1;
+    return true;
+}
+
+static ssize_t parse_tcp4_fast(const uint8_t *buf, size_t len, pp_header *out)
+{
+    static const uint8_t lead[V1_FIELDS_AT] = {'P', 'R', 'O', 'X', 'Y', ' ', 'T', 'C', 'P', '4', ' '};
+    if (len < V1_FIELDS_AT + 16 || memcmp(buf, lead, V1_FIELDS_AT) != 0)
+        return 0;
+    const uint8_t *p = buf + V1_FIELDS_AT, *end = buf + len;
+    pp_endpoint src, dst;
+    pp_endpoint_clear(&src);
+    pp_endpoint_clear(&dst);
+    if (!fast_octets(&p, end, src.ip) || !fast_octets(&p, end, dst.ip) || !fast_port(&p, end, ' ', &src.port) ||
+        !fast_port(&p, end, '\r', &dst.port) || p >= end || *p != '\n')
+        return 0;
+    size_t cr = (size_t)(p - 1 - buf);
+    src.family = dst.family = PP_FAM_INET;
+    write_header(out, buf, cr, PP_FAM_INET, &src, &dst);
     return (ssize_t)(cr + 2);
 }
 
@@ -332,7 +413,10 @@ ssize_t pp_parse_v1(const uint8_t *buf, size_t len, const pp_options *opts, pp_h
         too_long = PP_ERR_TOO_LARGE;
     }
     size_t judged = len < limit ? len : limit;
-    ssize_t r = parse_line(buf, judged, opts, out);
+    ssize_t r = parse_tcp4_fast(buf, judged, out);
+    if (r > 0)
+        return r;
+    r = parse_line(buf, judged, opts, out);
     if (r == PP_NEED_MORE && len >= limit)
         return too_long;
     return r;

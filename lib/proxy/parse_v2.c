@@ -22,13 +22,28 @@ static inline bool defined_combo(uint8_t fam_byte)
     return f >= 1 && f <= 3 && t >= 1 && t <= 2;
 }
 
+/* Two fixed-size loads instead of a memcmp call: this runs for every header. */
+static inline bool signature_ok(const uint8_t *buf)
+{
+    uint64_t a, b;
+    uint32_t c, d;
+    memcpy(&a, buf, 8);
+    memcpy(&b, PP_V2_SIGNATURE, 8);
+    memcpy(&c, buf + 8, 4);
+    memcpy(&d, PP_V2_SIGNATURE + 8, 4);
+    return a == b && c == d;
+}
+
 /* Bytes 1..16, as many as are there. Returns 1 when all 16 are in and fine. */
 static int check_fixed(const uint8_t *buf, size_t len, const pp_options *opts)
 {
-    size_t n = len < PP_V2_SIG_LEN ? len : PP_V2_SIG_LEN;
-    if (memcmp(buf, PP_V2_SIGNATURE, n) != 0)
-        return PP_ERR_V2_BAD_SIGNATURE; /* EC-V2-18 */
-    if (len <= 12)
+    if (len < PP_V2_SIG_LEN) {
+        return memcmp(buf, PP_V2_SIGNATURE, len) != 0 ? PP_ERR_V2_BAD_SIGNATURE /* EC-V2-18 */
+                                                       : PP_NEED_MORE;
+    }
+    if (!signature_ok(buf))
+        return PP_ERR_V2_BAD_SIGNATURE;
+    if (len == PP_V2_SIG_LEN)
         return PP_NEED_MORE;
     uint8_t ver_cmd = buf[12];
     if (ver_cmd >> 4 != 2)
@@ -186,14 +201,17 @@ ssize_t pp_parse_v2(const uint8_t *buf, size_t len, const pp_options *opts, pp_h
             return PP_ERR_CRC_MISSING;
     }
 
-    memset(out, 0, sizeof *out);
+    /* every field written one by one: a memset of the whole struct costs more than the parse */
     out->version = 2;
     out->command = cmd;
     out->family = fam;
     out->transport = trans;
     out->ver_cmd = buf[12];
     out->fam_byte = fam_byte;
+    out->v1_unknown = false;
     out->use_carried = cmd == PP_CMD_PROXY && defined_combo(fam_byte); /* R-V2-09, R-V2-25 */
+    pp_endpoint_clear(&out->src);
+    pp_endpoint_clear(&out->dst);
     if (out->use_carried) {
         const uint8_t *a = buf + PP_V2_FIXED_LEN;
         out->src.family = out->dst.family = fam;
@@ -212,6 +230,7 @@ ssize_t pp_parse_v2(const uint8_t *buf, size_t len, const pp_options *opts, pp_h
             out->dst.unix_path = a + PP_UNIX_PATH_LEN;
         }
     }
+    out->v1_unknown_tail = (pp_bytes){NULL, 0};
     out->header_len = total;
     out->raw = buf;
     out->tlvs = (pp_bytes){buf + tlv_start, total - tlv_start};
