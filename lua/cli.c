@@ -51,6 +51,7 @@ static const char USAGE[] =
     "  --timeout-scale F    multiply every deadline and timeout by F\n"
     "  --seed N             seed for the cases' random choices (printed with every failure)\n"
     "  --budget N           Lua instructions per case before it is stopped (default 500000000)\n"
+    "  --set KEY=VALUE      a scenario parameter (t:opt(KEY) in the scenario)\n"
     "  --known-failures FILE  lines \"ID-GLOB reason\": failures become XFAIL, passes XPASS\n"
     "  --fail-on must|should|any   which verdicts fail the run (default must)\n"
     "\n"
@@ -176,6 +177,9 @@ static int cmd_run(int argc, char **argv)
             pc_sbuf_printf(&a.repro, " --capability '%s'", val); }
         else if (strcmp(arg, "--no-capability") == 0) { NEED_VAL(); pc_strv_push(&a.o.caps_del, val);
             pc_sbuf_printf(&a.repro, " --no-capability '%s'", val); }
+        else if (strcmp(arg, "--set") == 0) { NEED_VAL();
+            if (!strchr(val, '=')) return usage_error("--set wants KEY=VALUE, not '%s'", val);
+            pc_strv_push(&a.o.sets, val); pc_sbuf_printf(&a.repro, " --set '%s'", val); }
         else if (strcmp(arg, "--quirk") == 0) { NEED_VAL(); pc_strv_push(&a.o.quirks, val);
             pc_sbuf_printf(&a.repro, " --quirk %s", val); }
         else if (strcmp(arg, "--broker") == 0) { NEED_VAL(); a.o.broker = val;
@@ -343,6 +347,7 @@ out:
     pc_strv_free(&a.o.quirks);
     pc_strv_free(&a.o.caps_add);
     pc_strv_free(&a.o.caps_del);
+    pc_strv_free(&a.o.sets);
     pc_sbuf_free(&a.repro);
     return rc;
 }

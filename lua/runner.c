@@ -243,6 +243,16 @@ static int start_job(runner *R, const pc_case *c, job *j)
     lua_pop(L, 1);
     lua_pushinteger(L, (lua_Integer)R->o->seed);
     lua_setfield(L, -2, "seed");
+    lua_newtable(L);
+    for (size_t i = 0; i < R->o->sets.count; i++) {
+        const char *kv = R->o->sets.items[i], *eq = strchr(kv, '=');
+        if (!eq)
+            continue;
+        lua_pushlstring(L, kv, (size_t)(eq - kv));
+        lua_pushstring(L, eq + 1);
+        lua_settable(L, -3);
+    }
+    lua_setfield(L, -2, "opts");
     lua_pushnumber(L, R->o->timeout_scale);
     lua_setfield(L, -2, "scale");
     lua_pushfstring(L, "%s%d", R->run_prefix, (int)++R->counter);

@@ -17,6 +17,7 @@ typedef struct pc_runner_opts {
     const char *broker;        /* --broker PATH */
     bool keep;                 /* keep the target's temp dir */
     pc_strv caps_add, caps_del;/* --capability NAME[=VALUE], --no-capability NAME */
+    pc_strv sets;              /* --set KEY=VALUE: scenario parameters, t:opt(KEY) */
     int jobs;
     int repeat;
     double timeout_scale;

@@ -462,7 +462,7 @@ R.T = T
 function R.new_context(c, env)
   local t = setmetatable({
     case = c, id = c.id, level = c.level, target = env.target, oracle = env.oracle,
-    seed = env.seed, scale = env.scale or 1, run_id = env.run_id, data = c.data or {},
+    seed = env.seed, scale = env.scale or 1, run_id = env.run_id, data = c.data or {}, _opts = env.opts or {},
     _checks = {}, _infos = {}, _skip = nil, _uniq = 0, _conns = {},
   }, T)
   -- a per-case PRNG: same seed -> same bytes, whatever -j does
@@ -471,6 +471,15 @@ function R.new_context(c, env)
   t._rng = h == 0 and 1 or h
   if not t.oracle and env.oracle_none then t.oracle = env.oracle_none(t) end
   return t
+end
+
+-- A scenario parameter from the command line (--set KEY=VALUE), or the default.
+function T:opt(name, default)
+  local v = self._opts[name]
+  if v == nil then return default end
+  if type(default) == "number" then return tonumber(v) or default end
+  if type(default) == "boolean" then return v == "1" or v == "true" or v == "yes" end
+  return v
 end
 
 function T:ms(d) return math.floor(duration_ms(d, "duration") * self.scale + 0.5) end

@@ -1,0 +1,180 @@
+/* ppconform end to end: verdicts and exit codes against a right, a wrong and a silent
+ * tiny broker, against ppbroker (and one of its quirks), evidence files, and the
+ * usage/load/target errors of the exit-code contract. */
+#include "it_common.h"
+
+static ts_proc good, wrong, silent;
+static char good_addr[64], wrong_addr[64], silent_addr[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    it_start_tiny("good", &good, good_addr, sizeof good_addr);
+    it_start_tiny("wrong", &wrong, wrong_addr, sizeof wrong_addr);
+    it_start_tiny("silent", &silent, silent_addr, sizeof silent_addr);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ts_stop(&good, 3000, NULL);
+    ts_stop(&wrong, 3000, NULL);
+    ts_stop(&silent, 3000, NULL);
+    ts_rmtree(it_dir);
+    return 0;
+}
+
+static void path_in(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", it_dir, name);
+}
+
+static void test_R_GEN_14_right_receiver_passes_with_exit_0(void **state)
+{
+    (void)state;
+    char json[700], out[700];
+    path_in(json, sizeof json, "good.json");
+    path_in(out, sizeof out, "good.out");
+    const char *args[] = {"run", "--target", good_addr, "--scenarios", PPC_SOURCE_DIR "/scenarios/detection.lua",
+                          "--json", json, "-j", "4", NULL};
+    assert_int_equal(it_run_ppconform(args, out), 0);
+    assert_string_equal(it_verdict(json, "DET-001"), "PASS");
+    assert_string_equal(it_verdict(json, "DET-005"), "PASS");
+    assert_string_equal(it_verdict(json, "DET-010"), "SKIP"); /* no plain listener declared */
+    assert_true(it_file_contains(out, "9 passed, 0 failed, 2 skipped"));
+}
+
+static void test_R_GEN_14_guessing_receiver_fails_with_exit_1_and_evidence(void **state)
+{
+    (void)state;
+    char json[700], out[700], ev[700], pcap[800], repro[800];
+    path_in(json, sizeof json, "wrong.json");
+    path_in(out, sizeof out, "wrong.out");
+    path_in(ev, sizeof ev, "evidence");
+    const char *args[] = {"run", "--target", wrong_addr, "--scenarios", PPC_SOURCE_DIR "/scenarios/detection.lua",
+                          "--json", json, "--evidence", ev, "--seed", "42", NULL};
+    assert_int_equal(it_run_ppconform(args, out), 1);
+    assert_string_equal(it_verdict(json, "DET-001"), "FAIL");
+    assert_string_equal(it_verdict(json, "DET-004"), "PASS");
+    assert_true(it_file_contains(out, "Expected: close (fin or rst) with no data before it"));
+    assert_true(it_file_contains(out, "Actual: received CONNACK (reason 0x00)"));
+    assert_true(it_file_contains(out, "repro: ppconform run --target"));
+    snprintf(pcap, sizeof pcap, "%s/DET-001/capture.pcap", ev);
+    snprintf(repro, sizeof repro, "%s/DET-001/repro.sh", ev);
+    assert_true(access(pcap, R_OK) == 0);
+    assert_true(it_file_contains(repro, "'DET-001' --seed 42"));
+}
+
+static void test_silent_receiver_fails_the_positive_cases(void **state)
+{
+    (void)state;
+    char json[700], out[700];
+    path_in(json, sizeof json, "silent.json");
+    path_in(out, sizeof out, "silent.out");
+    const char *args[] = {"run", "--target", silent_addr, "--scenarios", PPC_SOURCE_DIR "/scenarios/detection.lua",
+                          "--json", json, "DET-004", "DET-002", NULL};
+    assert_int_equal(it_run_ppconform(args, out), 1);
+    assert_string_equal(it_verdict(json, "DET-004"), "FAIL");
+    assert_string_equal(it_verdict(json, "DET-002"), "PASS"); /* silence is an allowed outcome */
+    assert_true(it_file_contains(out, "nothing before the deadline"));
+}
+
+static void test_every_verdict_comes_out_as_designed(void **state)
+{
+    (void)state;
+    char json[700], out[700], known[700];
+    path_in(json, sizeof json, "fx.json");
+    path_in(out, sizeof out, "fx.out");
+    path_in(known, sizeof known, "known.txt");
+    assert_int_equal(ts_write_file(known, "FX-KNOWN  tracked as issue #1\n", 30), 0);
+    const char *args[] = {"run", "--target", good_addr, "--scenarios", PPC_FIXTURES "/verdicts.lua", "--json", json,
+                          "--known-failures", known, "--budget", "3000000", "--set", "color=blue", "-j", "8", NULL};
+    assert_int_equal(it_run_ppconform(args, out), 3); /* ERROR cases outrank failures */
+    struct { const char *id, *verdict; } want[] = {
+        {"FX-PASS", "PASS"}, {"FX-FAIL", "FAIL"}, {"FX-REQUIRE", "FAIL"}, {"FX-WARN", "WARN"},
+        {"FX-INFO", "INFO"}, {"FX-SKIP", "SKIP"}, {"FX-SKIP-CAP", "SKIP"}, {"FX-ERROR-LUA", "ERROR"},
+        {"FX-ERROR-LOOP", "ERROR"}, {"FX-ERROR-TIMEOUT", "ERROR"}, {"FX-SPAWN", "PASS"}, {"FX-ONE-OF", "PASS"},
+        {"FX-KNOWN", "XFAIL"}, {"FX-OPT", "PASS"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const char *v = it_verdict(json, want[i].id);
+        if (strcmp(v, want[i].verdict) != 0)
+            fail_msg("%s: verdict %s, expected %s", want[i].id, v, want[i].verdict);
+    }
+    assert_true(it_file_contains(out, "verdicts.lua:38: attempt to index a nil value"));
+    assert_true(it_file_contains(out, "the target lacks capability feature.teleport"));
+    assert_true(it_file_contains(out, "instruction budget"));
+    assert_true(it_file_contains(out, "case timeout"));
+    assert_false(it_file_contains(out, "never reached"));
+    /* the gate: without the ERROR cases, failures give 1; --fail-on decides about WARN */
+    const char *fail_args[] = {"run", "--target", good_addr, "--scenarios", PPC_FIXTURES "/verdicts.lua",
+                               "FX-PASS", "FX-FAIL", NULL};
+    assert_int_equal(it_run_ppconform(fail_args, out), 1);
+    const char *warn_args[] = {"run", "--target", good_addr, "--scenarios", PPC_FIXTURES "/verdicts.lua",
+                               "FX-PASS", "FX-WARN", "FX-INFO", NULL};
+    assert_int_equal(it_run_ppconform(warn_args, out), 0);
+    const char *warn_gate[] = {"run", "--target", good_addr, "--scenarios", PPC_FIXTURES "/verdicts.lua",
+                               "--fail-on", "should", "FX-PASS", "FX-WARN", NULL};
+    assert_int_equal(it_run_ppconform(warn_gate, out), 1);
+}
+
+static void test_exit_codes_for_usage_load_nothing_and_target_errors(void **state)
+{
+    (void)state;
+    char out[700], bad[700];
+    path_in(out, sizeof out, "codes.out");
+    const char *nothing[] = {"run", "--target", good_addr, "--scenarios", PPC_SOURCE_DIR "/scenarios/detection.lua",
+                             "NO-SUCH-*", NULL};
+    assert_int_equal(it_run_ppconform(nothing, out), 4);
+    const char *usage[] = {"run", "--frobnicate", NULL};
+    assert_int_equal(it_run_ppconform(usage, out), 2);
+    const char *badsel[] = {"run", "level:OFTEN", NULL};
+    assert_int_equal(it_run_ppconform(badsel, out), 2);
+    path_in(bad, sizeof bad, "broken.lua");
+    assert_int_equal(ts_write_file(bad, "case { id = 'X' \n", 17), 0);
+    const char *load[] = {"run", "--target", good_addr, "--scenarios", bad, NULL};
+    assert_int_equal(it_run_ppconform(load, out), 2);
+    assert_true(it_file_contains(out, "broken.lua"));
+    const char *listing[] = {"run", "--list", "--scenarios", PPC_SOURCE_DIR "/scenarios/detection.lua", NULL};
+    assert_int_equal(it_run_ppconform(listing, out), 0);
+    assert_true(it_file_contains(out, "DET-001"));
+    /* a target nobody listens on: every case is an ERROR, exit 3 */
+    const char *down[] = {"run", "--target", "127.0.0.1:1", "--scenarios", PPC_SOURCE_DIR "/scenarios/detection.lua",
+                          "DET-001", NULL};
+    assert_int_equal(it_run_ppconform(down, out), 3);
+    assert_true(it_file_contains(out, "cannot connect"));
+}
+
+static void test_against_ppbroker_and_a_quirk(void **state)
+{
+    (void)state;
+    if (access(PPC_BIN_DIR "/ppbroker", X_OK) != 0)
+        skip();
+    char json[700], out[700];
+    path_in(json, sizeof json, "ppbroker.json");
+    path_in(out, sizeof out, "ppbroker.out");
+    const char *args[] = {"run", "--scenarios", PPC_SOURCE_DIR "/scenarios/detection.lua", "--json", json, NULL};
+    int rc = it_run_ppconform(args, out);
+    if (rc != 0)
+        fail_msg("ppconform against ppbroker exited %d; see %s", rc, out);
+    assert_string_equal(it_verdict(json, "DET-004"), "PASS");
+    assert_string_equal(it_verdict(json, "DET-010"), "PASS");
+    const char *quirk[] = {"run", "--scenarios", PPC_SOURCE_DIR "/scenarios/detection.lua", "--json", json,
+                           "--quirk", "accept-missing-header", NULL};
+    assert_int_equal(it_run_ppconform(quirk, out), 1);
+    assert_string_equal(it_verdict(json, "DET-001"), "FAIL");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_R_GEN_14_right_receiver_passes_with_exit_0),
+        cmocka_unit_test(test_R_GEN_14_guessing_receiver_fails_with_exit_1_and_evidence),
+        cmocka_unit_test(test_silent_receiver_fails_the_positive_cases),
+        cmocka_unit_test(test_every_verdict_comes_out_as_designed),
+        cmocka_unit_test(test_exit_codes_for_usage_load_nothing_and_target_errors),
+        cmocka_unit_test(test_against_ppbroker_and_a_quirk),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
