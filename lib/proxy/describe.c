@@ -82,7 +82,10 @@ const char *pp_endpoint_addr_str(const pp_endpoint *ep, char *buf, size_t cap)
         }
         /* a leading NUL is a Linux abstract name, shown as '@' the way ss(8) does (A-07) */
         const uint8_t *p = ep->unix_path;
-        size_t start = p[0] == 0 ? 1 : 0, end = start;
+        bool abstract = false;
+        for (size_t i = 1; p[0] == 0 && i < PP_UNIX_PATH_LEN && !abstract; i++)
+            abstract = p[i] != 0; /* all zeros is just an empty path */
+        size_t start = abstract ? 1 : 0, end = start;
         while (end < PP_UNIX_PATH_LEN && p[end] != 0)
             end++;
         put(&o, "unix:%s", start ? "@" : "");

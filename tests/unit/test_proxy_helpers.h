@@ -73,6 +73,19 @@ static inline size_t unhex(const char *hex, uint8_t *out, size_t cap)
     return n;
 }
 
+/* A v2 header: signature, ver_cmd, fam, the real length, then body (hex). */
+static inline size_t v2_header(uint8_t *out, size_t cap, uint8_t ver_cmd, uint8_t fam, const char *body_hex)
+{
+    assert_true(cap >= PP_V2_FIXED_LEN);
+    memcpy(out, PP_V2_SIGNATURE, PP_V2_SIG_LEN);
+    out[12] = ver_cmd;
+    out[13] = fam;
+    size_t n = unhex(body_hex, out + PP_V2_FIXED_LEN, cap - PP_V2_FIXED_LEN);
+    out[14] = (uint8_t)(n >> 8);
+    out[15] = (uint8_t)n;
+    return PP_V2_FIXED_LEN + n;
+}
+
 /* Parses a copy of buf placed at the end of an exact-size heap block (an over-read is an
  * ASan error), and checks that out is left untouched unless the parse succeeded. Views in
  * *out point into buf, not into the copy. */
