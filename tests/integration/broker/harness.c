@@ -35,6 +35,16 @@ int bh_start_config(bh *h, const char *config, const char *const *quirks)
         return -1;
     const char *argv[64];
     size_t n = 0;
+    /* PPC_BROKER_WRAPPER="valgrind --error-exitcode=99 --leak-check=full" runs the broker
+     * under a tool; a finding then fails bh_stop's exit-status check. */
+    static char wrapper[512];
+    const char *w = getenv("PPC_BROKER_WRAPPER");
+    if (w && *w) {
+        snprintf(wrapper, sizeof(wrapper), "%s", w);
+        char *save = NULL;
+        for (char *tok = strtok_r(wrapper, " ", &save); tok && n < 16; tok = strtok_r(NULL, " ", &save))
+            argv[n++] = tok;
+    }
     argv[n++] = bh_ppbroker();
     argv[n++] = "-c";
     argv[n++] = h->config;
@@ -50,7 +60,7 @@ int bh_start_config(bh *h, const char *config, const char *const *quirks)
     if (ts_spawn(&h->proc, argv, NULL, h->log, h->log) != 0)
         return -1;
     char json[8192];
-    if (ts_wait_json_file(h->ready, 10000, json, sizeof(json)) != 0) {
+    if (ts_wait_json_file(h->ready, 30000, json, sizeof(json)) != 0) {
         fprintf(stderr, "ppbroker did not get ready: %s\n", ts_last_error());
         return -1;
     }

@@ -19,6 +19,9 @@ typedef struct bh {
     char admin[64];
 } bh;
 
+/* PPC_BROKER_WRAPPER (environment): a command line put in front of ppbroker, e.g.
+ * "valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite". */
+
 /* The standard config (listeners pp, plain and v2only on 127.0.0.1:0, admin API, json log,
  * debug level) plus `extra` lines; quirks is a NULL-terminated list of names (may be NULL). */
 int bh_start(bh *h, const char *extra, const char *const *quirks);
