@@ -21,14 +21,14 @@
 
 static char it_dir[512];
 
-static void it_tmpdir(void)
+static inline void it_tmpdir(void)
 {
     if (!it_dir[0])
         assert_int_equal(ts_tmpdir("runner-it", it_dir, sizeof it_dir), 0);
 }
 
 /* Start tiny_broker MODE; its address goes to addr. */
-static void it_start_tiny(const char *mode, ts_proc *p, char *addr, size_t cap)
+static inline void it_start_tiny(const char *mode, ts_proc *p, char *addr, size_t cap)
 {
     it_tmpdir();
     char ready[700], log[700];
@@ -41,7 +41,7 @@ static void it_start_tiny(const char *mode, ts_proc *p, char *addr, size_t cap)
 }
 
 /* Run ppconform with args (NULL-terminated); returns its exit code. Output in out_path. */
-static int it_run_ppconform(const char *const *args, const char *out_path)
+static inline int it_run_ppconform(const char *const *args, const char *out_path)
 {
     const char *argv[64];
     size_t n = 0;
@@ -61,7 +61,7 @@ static int it_run_ppconform(const char *const *args, const char *out_path)
 }
 
 /* The verdict of case id in a JSON report ("" when absent). */
-static const char *it_verdict(const char *json_path, const char *id)
+static inline const char *it_verdict(const char *json_path, const char *id)
 {
     static char out[32];
     static char buf[1 << 20];
@@ -83,7 +83,7 @@ static const char *it_verdict(const char *json_path, const char *id)
     return out;
 }
 
-static bool it_file_contains(const char *path, const char *needle)
+static inline bool it_file_contains(const char *path, const char *needle)
 {
     static char buf[1 << 20];
     ssize_t n = ts_read_file(path, buf, sizeof buf);
