@@ -17,6 +17,7 @@
 
 #include "acl_file.h"
 #include "admin.h"
+#include "auth.h"
 #include "broker.h"
 #include "events.h"
 #include "log.h"
@@ -213,6 +214,36 @@ static void cleanup(ppb_broker *b)
         fflush(b->log);
 }
 
+/* --check-config goes beyond syntax: the files the config names must load as the broker
+ * would load them (password file, ACL file, TLS certificate/key/CA). */
+static int check_files(ppb_broker *b)
+{
+    char err[PPB_ERR_MAX + 256];
+    int rc = 0;
+    if (b->cfg.password_file[0]) {
+        br_passwd *pw = br_passwd_load(b->cfg.password_file, err, sizeof(err));
+        if (!pw) {
+            fprintf(stderr, "ppbroker: password_file %s\n", err);
+            rc = EXIT_USAGE;
+        }
+        br_passwd_free(pw);
+    }
+    if (rc == 0 && b->cfg.acl_file[0]) {
+        ppb_acl *acl = ppb_acl_load(b->cfg.acl_file, err, sizeof(err));
+        if (!acl) {
+            fprintf(stderr, "ppbroker: acl_file %s\n", err);
+            rc = EXIT_USAGE;
+        }
+        ppb_acl_free(acl);
+    }
+    if (rc == 0 && ppb_tls_contexts_init(b, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ppbroker: %s\n", err);
+        rc = EXIT_USAGE;
+    }
+    ppb_tls_contexts_free(b);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "passwd") == 0)
@@ -234,10 +265,12 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (o.check_only) {
-        printf("%s: configuration OK (%zu listener%s)\n", o.config, b->cfg.nlisteners,
-               b->cfg.nlisteners == 1 ? "" : "s");
+        rc = check_files(b);
+        if (rc == 0)
+            printf("%s: configuration OK (%zu listener%s)\n", o.config, b->cfg.nlisteners,
+                   b->cfg.nlisteners == 1 ? "" : "s");
         free(b);
-        return 0;
+        return rc;
     }
     b->quirks = o.quirks;
     b->reserve_fd = -1;

@@ -152,6 +152,32 @@ static void test_check_config_ok_and_example(void **state)
     file_contains(out, "configuration OK");
 }
 
+/* --check-config loads what the config names: ACL, password file, TLS key pair. */
+static void test_check_config_loads_named_files(void **state)
+{
+    (void)state;
+    char acl[400], pw[400], text[1200];
+    snprintf(acl, sizeof(acl), "%s/bad.acl", tmp);
+    snprintf(pw, sizeof(pw), "%s/bad.passwd", tmp);
+    assert_int_equal(ts_write_file(acl, "topic read a\nbogus\n", 19), 0);
+    assert_int_equal(ts_write_file(pw, "alice:not-a-hash\n", 17), 0);
+    snprintf(text, sizeof(text), "listener.tcp.a = 127.0.0.1:0\nacl_file = %s\n", acl);
+    const char *conf = write_conf("acl.conf", text);
+    const char *a1[] = {"--check-config", "-c", conf, NULL};
+    assert_int_equal(run(a1, NULL), 2);
+    char want[512];
+    snprintf(want, sizeof(want), "%s:2: unknown keyword 'bogus'", acl);
+    file_contains(errf, want);
+    const char *a2[] = {"-c", conf, NULL}; /* and the broker itself refuses to start */
+    assert_int_equal(run(a2, NULL), 2);
+    file_contains(errf, want);
+    snprintf(text, sizeof(text), "listener.tcp.a = 127.0.0.1:0\npassword_file = %s\n", pw);
+    conf = write_conf("pw.conf", text);
+    const char *a3[] = {"--check-config", "-c", conf, NULL};
+    assert_int_equal(run(a3, NULL), 2);
+    file_contains(errf, pw);
+}
+
 static void test_usage_errors_exit_2(void **state)
 {
     (void)state;
@@ -270,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_ready_file_names_every_listener),
         cmocka_unit_test(test_R_GEN_12_config_error_exit_2_names_file_line_key),
         cmocka_unit_test(test_check_config_ok_and_example),
+        cmocka_unit_test(test_check_config_loads_named_files),
         cmocka_unit_test(test_usage_errors_exit_2),
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_bind_failure_exit_3_names_listener),

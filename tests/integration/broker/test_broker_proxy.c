@@ -13,7 +13,9 @@ static char body[1 << 20];
 static int group_setup(void **state)
 {
     (void)state;
-    return bh_start(&B, "listener.tcp.t3 = 127.0.0.1:0\n"
+    return bh_start(&B, "listener.tcp.v6 = [::1]:0\n"
+                        "listener.tcp.v6.proxy_protocol = on\n"
+                        "listener.tcp.t3 = 127.0.0.1:0\n"
                         "listener.tcp.t3.proxy_protocol = on\n"
                         "listener.tcp.t3.proxy_protocol_timeout = 3s\n",
                     NULL);
@@ -91,6 +93,26 @@ static void test_EC_V2_02_v2_tcp6(void **state)
     ssize_t n = pp_build(&s, h, sizeof(h));
     assert_true(n > 0);
     header_then_connect(h, (size_t)n, "v2-tcp6", "[2001:db8::1]:1");
+}
+
+/* An IPv6 listener: real peer [::1]:port, carried IPv4 source used. */
+static void test_ipv6_listener_with_v2_header(void **state)
+{
+    (void)state;
+    char v6[80];
+    assert_int_equal(bh_listener_address(&B, "v6", v6, sizeof(v6)), 0);
+    assert_non_null(strstr(v6, "[::1]:"));
+    uint8_t h[64];
+    size_t n = v2_tcp4(h);
+    mq_connect_opts o = opts("v6-listener");
+    int code = -1;
+    ts_end end;
+    int fd = mq_open(v6, h, n, &o, &code, &end);
+    assert_true(fd >= 0);
+    assert_int_equal(code, 0);
+    expect_session_peer("v6-listener", "203.0.113.7:40000");
+    assert_non_null(strstr(body, "\"real_peer\":\"[::1]:"));
+    disconnect_and_wait(fd);
 }
 
 /* EC-V2-24 / A-02: the largest v2 header (len 65535, NOOP padding) spread over many
@@ -423,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_EC_V1_01_v1_header_and_connect_coalesced),
         cmocka_unit_test(test_EC_V2_01_v2_header_and_connect_coalesced),
         cmocka_unit_test(test_EC_V2_02_v2_tcp6),
+        cmocka_unit_test(test_ipv6_listener_with_v2_header),
         cmocka_unit_test(test_EC_V2_24_largest_v2_header_then_connect),
         cmocka_unit_test(test_R_GEN_10_v1_split_at_every_offset),
         cmocka_unit_test(test_R_GEN_10_v2_split_at_every_offset),
