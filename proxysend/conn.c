@@ -1,12 +1,10 @@
-/* Client socket, TLS and capture mirroring for proxysend's send mode. */
+/* Client socket (lib/net), TLS (OpenSSL, started after the cleartext header) and capture
+ * mirroring for proxysend's send mode. */
 #include "conn.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <poll.h>
 #include <stdio.h>
@@ -16,6 +14,7 @@
 #include <unistd.h>
 
 #include "header.h"
+#include "net/sock.h"
 
 long long ps_now_ms(void)
 {
@@ -84,6 +83,14 @@ static int wait_fd(int fd, short events, long long deadline_ms)
     }
 }
 
+/* --bind IP or IP:PORT ([IPv6] or a bare IPv6 address too) */
+static int parse_bind(const char *text, pn_addr *out)
+{
+    if (pn_addr_parse(text, out) == 0)
+        return 0;
+    return pn_addr_from_ip(text, 0, out);
+}
+
 int ps_conn_open(ps_conn *c, const ps_opts *o, char *err, size_t cap)
 {
     memset(c, 0, sizeof *c);
@@ -91,55 +98,35 @@ int ps_conn_open(ps_conn *c, const ps_opts *o, char *err, size_t cap)
     struct sockaddr_storage ss;
     socklen_t sl;
     char e2[256];
-    if (ps_resolve(o->target, &ss, &sl, e2, sizeof e2)) {
+    pn_addr dst, src;
+    if (ps_resolve(o->target, &ss, &sl, e2, sizeof e2) || pn_addr_from_sockaddr((struct sockaddr *)&ss, sl, &dst)) {
         snprintf(err, cap, "target %s", e2);
         return -1;
     }
-    c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c->fd < 0) {
-        snprintf(err, cap, "socket: %s", strerror(errno));
+    if (o->bind && parse_bind(o->bind, &src)) {
+        snprintf(err, cap, "--bind '%s': expected IP or IP:PORT", o->bind);
         return -1;
     }
-    int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* splits become real segments */
-    if (o->bind) {
-        struct sockaddr_storage bs;
-        socklen_t bl;
-        char tmp[300];
-        /* --bind IP or IP:PORT */
-        const char *b = o->bind;
-        if (!strchr(b, ':') || (b[0] != '[' && strchr(b, ':') != strrchr(b, ':'))) {
-            snprintf(tmp, sizeof tmp, strchr(b, ':') ? "[%s]:0" : "%s:0", b);
-            b = tmp;
-        }
-        setsockopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (ps_resolve(b, &bs, &bl, e2, sizeof e2) || bind(c->fd, (struct sockaddr *)&bs, bl)) {
-            snprintf(err, cap, "--bind '%s': %s", o->bind, e2[0] ? e2 : strerror(errno));
-            return -1;
-        }
+    bool pending;
+    c->fd = pn_connect(&dst, o->bind ? &src : NULL, &pending, e2, sizeof e2);
+    if (c->fd < 0) {
+        snprintf(err, cap, "%s", e2);
+        return -1;
     }
-    long long deadline = ps_now_ms() + o->timeout_ms;
-    if (connect(c->fd, (struct sockaddr *)&ss, sl) != 0) {
-        if (errno != EINPROGRESS) {
-            snprintf(err, cap, "connect to %s: %s", o->target, strerror(errno));
-            return -1;
-        }
-        int w = wait_fd(c->fd, POLLOUT, deadline);
-        int soerr = 0;
-        socklen_t el = sizeof soerr;
-        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &el);
+    pn_set_nodelay(c->fd, true); /* splits become real segments */
+    if (pending) {
+        int w = wait_fd(c->fd, POLLOUT, ps_now_ms() + o->timeout_ms);
+        int soerr = w > 0 ? pn_connect_result(c->fd) : 0;
         if (w <= 0 || soerr) {
             snprintf(err, cap, "connect to %s: %s", o->target, w == 0 ? "timed out" : strerror(soerr ? soerr : errno));
             return -1;
         }
     }
-    struct sockaddr_storage a;
-    socklen_t al = sizeof a;
-    getsockname(c->fd, (struct sockaddr *)&a, &al);
-    ps_endpoint_from_sockaddr((struct sockaddr *)&a, &c->local);
-    al = sizeof a;
-    getpeername(c->fd, (struct sockaddr *)&a, &al);
-    ps_endpoint_from_sockaddr((struct sockaddr *)&a, &c->peer);
+    pn_addr a;
+    pn_local_addr(c->fd, &a);
+    ps_endpoint_from_sockaddr(pn_addr_sa(&a), &c->local);
+    pn_peer_addr(c->fd, &a);
+    ps_endpoint_from_sockaddr(pn_addr_sa(&a), &c->peer);
     return 0;
 }
 
@@ -256,9 +243,15 @@ int ps_conn_write_all(ps_conn *c, const uint8_t *p, size_t n, unsigned timeout_m
                 errno = EAGAIN;
             }
         } else {
-            w = send(c->fd, p, n, MSG_NOSIGNAL);
+            size_t sent;
+            pn_io io = pn_send(c->fd, p, n, &sent);
+            w = io == PN_IO_OK ? (ssize_t)sent : -1;
             if (w > 0)
-                ps_pcap_data(c->pcap, true, p, (size_t)w);
+                ps_pcap_data(c->pcap, true, p, sent);
+            else if (io == PN_IO_RST)
+                errno = errno == EPIPE ? EPIPE : ECONNRESET;
+            else if (io == PN_IO_AGAIN)
+                errno = EAGAIN;
         }
         if (w > 0) {
             p += w;
@@ -299,21 +292,22 @@ enum ps_read_status ps_conn_read(ps_conn *c, uint8_t *buf, size_t cap, long long
                 return PS_READ_FIN;
             }
         } else {
-            ssize_t rc = recv(c->fd, buf, cap, 0);
-            if (rc > 0) {
-                *got = (size_t)rc;
-                ps_pcap_data(c->pcap, false, buf, (size_t)rc);
+            size_t n;
+            pn_io io = pn_recv(c->fd, buf, cap, &n);
+            if (io == PN_IO_OK) {
+                *got = n;
+                ps_pcap_data(c->pcap, false, buf, n);
                 return PS_READ_DATA;
             }
-            if (rc == 0) {
+            if (io == PN_IO_FIN) {
                 ps_pcap_fin(c->pcap, false);
                 return PS_READ_FIN;
             }
-            if (errno == ECONNRESET) {
+            if (io == PN_IO_RST) {
                 ps_pcap_rst(c->pcap, false);
                 return PS_READ_RST;
             }
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            if (io == PN_IO_ERROR)
                 return PS_READ_ERROR;
         }
         int w = wait_fd(c->fd, POLLIN, deadline_ms);
@@ -326,7 +320,7 @@ enum ps_read_status ps_conn_read(ps_conn *c, uint8_t *buf, size_t cap, long long
 
 void ps_conn_half_close(ps_conn *c)
 {
-    shutdown(c->fd, SHUT_WR);
+    pn_shutdown_write(c->fd);
     ps_pcap_fin(c->pcap, true);
 }
 

@@ -11,6 +11,7 @@
 
 #include "conn.h"
 #include "describe.h"
+#include "net/sock.h"
 #include "pump.h"
 #include "server.h"
 
@@ -221,7 +222,7 @@ int ps_listen_main(const ps_opts *o)
             if (!pf[k].revents)
                 continue;
             if (owner[k] == -1) {
-                int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                int fd = pn_accept(lfd, NULL);
                 if (fd < 0)
                     continue;
                 int slot = -1;
@@ -247,17 +248,18 @@ int ps_listen_main(const ps_opts *o)
             }
             lconn *c = &conns[owner[k]];
             if (c->state == L_HEADER) {
-                ssize_t got = recv(c->fd, c->buf + c->len, HDR_CAP - c->len, 0);
-                if (got < 0 && (errno == EAGAIN || errno == EINTR))
+                size_t got;
+                pn_io io = pn_recv(c->fd, c->buf + c->len, HDR_CAP - c->len, &got);
+                if (io == PN_IO_AGAIN)
                     continue;
-                if (got <= 0) {
+                if (io != PN_IO_OK) { /* FIN, RST or error before the header was decided */
                     any_fail |= decide(o, c, PS_END_EOF);
                     reported++;
                     continue;
                 }
                 if (c->reads++ == 0)
-                    c->first_read = (size_t)got;
-                c->len += (size_t)got;
+                    c->first_read = got;
+                c->len += got;
                 pp_header h;
                 ssize_t pr = pp_parse(c->buf, c->len, NULL, &h);
                 if (pr != PP_NEED_MORE || c->len == HDR_CAP) {

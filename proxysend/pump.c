@@ -1,11 +1,11 @@
 /* Bidirectional relay with bounded buffers and half-close propagation. */
 #include "pump.h"
 
-#include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
+
+#include "net/sock.h"
 
 void ps_pump_init(ps_pump *p, int a, int b)
 {
@@ -44,26 +44,27 @@ void ps_pump_events(const ps_pump *p, short *ev_a, short *ev_b)
 /* Returns false on a reset/error. */
 static bool dir_step(ps_pump_dir *d, int src, int dst, short src_rev, short dst_rev)
 {
+    size_t n;
     if ((src_rev & (POLLIN | POLLHUP | POLLERR)) && !d->eof && d->len < PS_PUMP_BUF) {
         if (d->off == d->len)
             d->off = d->len = 0;
-        ssize_t n = recv(src, d->buf + d->len, PS_PUMP_BUF - d->len, 0);
-        if (n > 0)
-            d->len += (size_t)n;
-        else if (n == 0)
+        pn_io io = pn_recv(src, d->buf + d->len, PS_PUMP_BUF - d->len, &n);
+        if (io == PN_IO_OK)
+            d->len += n;
+        else if (io == PN_IO_FIN)
             d->eof = true;
-        else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        else if (io != PN_IO_AGAIN)
             return false;
     }
     if (d->len > d->off && (dst_rev & (POLLOUT | POLLERR | POLLHUP))) {
-        ssize_t n = send(dst, d->buf + d->off, d->len - d->off, MSG_NOSIGNAL);
-        if (n > 0)
-            d->off += (size_t)n;
-        else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        pn_io io = pn_send(dst, d->buf + d->off, d->len - d->off, &n);
+        if (io == PN_IO_OK)
+            d->off += n;
+        else if (io != PN_IO_AGAIN)
             return false;
     }
     if (d->eof && d->off == d->len && !d->shut) {
-        shutdown(dst, SHUT_WR);
+        pn_shutdown_write(dst);
         d->shut = true;
     }
     return true;
@@ -85,14 +86,10 @@ void ps_pump_step(ps_pump *p, short rev_a, short rev_b)
 
 void ps_pump_close(ps_pump *p)
 {
-    if (p->reset) {
-        struct linger lg = {1, 0}; /* pass the reset on */
-        setsockopt(p->a, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-        setsockopt(p->b, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    }
+    /* a reset on one side is passed on as a reset */
     if (p->a >= 0)
-        close(p->a);
+        p->reset ? pn_close_rst(p->a) : close(p->a);
     if (p->b >= 0)
-        close(p->b);
+        p->reset ? pn_close_rst(p->b) : close(p->b);
     p->a = p->b = -1;
 }

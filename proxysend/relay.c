@@ -11,6 +11,7 @@
 
 #include "conn.h"
 #include "header.h"
+#include "net/sock.h"
 #include "pump.h"
 #include "server.h"
 
@@ -66,7 +67,7 @@ int ps_relay_main(const ps_opts *o)
             if (owner[k] == -1) {
                 if (!pf[k].revents)
                     continue;
-                int cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                int cfd = pn_accept(lfd, NULL);
                 if (cfd < 0)
                     continue;
                 accepted++;

@@ -1,9 +1,7 @@
-/* Listening sockets, ready files and backend connects for --listen and --relay. */
+/* Listening sockets, ready files and backend connects for --listen and --relay, on lib/net. */
 #include "server.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +10,7 @@
 
 #include "conn.h"
 #include "header.h"
+#include "net/sock.h"
 
 volatile sig_atomic_t ps_stop_requested;
 
@@ -31,31 +30,31 @@ void ps_install_stop_handlers(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-int ps_listen_on(const char *addr, pp_endpoint *bound, char *err, size_t cap)
+/* HOST:PORT (names allowed, resolved once) -> pn_addr */
+static int resolve_addr(const char *hostport, pn_addr *out, char *err, size_t cap)
 {
     struct sockaddr_storage ss;
     socklen_t sl;
+    if (ps_resolve(hostport, &ss, &sl, err, cap))
+        return -1;
+    if (pn_addr_from_sockaddr((struct sockaddr *)&ss, sl, out)) {
+        snprintf(err, cap, "'%s': not an IPv4 or IPv6 address", hostport);
+        return -1;
+    }
+    return 0;
+}
+
+int ps_listen_on(const char *addr, pp_endpoint *bound, char *err, size_t cap)
+{
+    pn_addr a, b;
     char e2[300];
-    if (ps_resolve(addr, &ss, &sl, e2, sizeof e2)) {
+    if (resolve_addr(addr, &a, e2, sizeof e2)) {
         snprintf(err, cap, "listen address %s", e2);
         return -1;
     }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, cap, "socket: %s", strerror(errno));
-        return -1;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 128)) {
-        snprintf(err, cap, "cannot listen on %s: %s", addr, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    struct sockaddr_storage a;
-    socklen_t al = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &al);
-    ps_endpoint_from_sockaddr((struct sockaddr *)&a, bound);
+    int fd = pn_listen(&a, 128, 0, &b, err, cap);
+    if (fd >= 0)
+        ps_endpoint_from_sockaddr(pn_addr_sa(&b), bound);
     return fd;
 }
 
@@ -75,54 +74,41 @@ int ps_write_ready_file(const char *path, const pp_endpoint *bound)
 
 int ps_connect_nb(const char *hostport, unsigned timeout_ms, char *err, size_t cap)
 {
-    struct sockaddr_storage ss;
-    socklen_t sl;
+    pn_addr dst;
     char e2[300];
-    if (ps_resolve(hostport, &ss, &sl, e2, sizeof e2)) {
+    if (resolve_addr(hostport, &dst, e2, sizeof e2)) {
         snprintf(err, cap, "backend %s", e2);
         return -1;
     }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, cap, "socket: %s", strerror(errno));
+    bool pending;
+    int fd = pn_connect(&dst, NULL, &pending, err, cap);
+    if (fd < 0)
         return -1;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, (struct sockaddr *)&ss, sl) == 0)
-        return fd;
-    if (errno != EINPROGRESS) {
-        snprintf(err, cap, "connect to %s: %s", hostport, strerror(errno));
-        close(fd);
-        return -1;
-    }
+    pn_set_nodelay(fd, true);
     long long deadline = ps_now_ms() + timeout_ms;
-    for (;;) {
+    while (pending) {
         long long left = deadline - ps_now_ms();
         struct pollfd p = {.fd = fd, .events = POLLOUT};
         int rc = poll(&p, 1, left > 0 ? (int)left : 0);
         if (rc < 0 && errno == EINTR)
             continue;
-        int soerr = 0;
-        socklen_t el = sizeof soerr;
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &el);
+        int soerr = rc > 0 ? pn_connect_result(fd) : 0;
         if (rc > 0 && !soerr)
-            return fd;
+            break;
         snprintf(err, cap, "connect to %s: %s", hostport, rc == 0 ? "timed out" : strerror(soerr ? soerr : errno));
         close(fd);
         return -1;
     }
+    return fd;
 }
 
 void ps_sock_addr_text(int fd, bool peer, pp_endpoint *ep, char *out, size_t cap)
 {
-    struct sockaddr_storage a;
-    socklen_t al = sizeof a;
+    pn_addr a;
     memset(&a, 0, sizeof a);
-    if (peer ? getpeername(fd, (struct sockaddr *)&a, &al) : getsockname(fd, (struct sockaddr *)&a, &al))
-        a.ss_family = AF_UNSPEC;
-    ps_endpoint_from_sockaddr((struct sockaddr *)&a, ep);
-    char s[160];
-    pp_endpoint_addr_str(ep, s, sizeof s);
-    snprintf(out, cap, ep->family == PP_FAM_INET6 ? "[%s]:%u" : "%s:%u", s, ep->port);
+    if (peer ? pn_peer_addr(fd, &a) : pn_local_addr(fd, &a))
+        memset(&a, 0, sizeof a);
+    ps_endpoint_from_sockaddr(pn_addr_sa(&a), ep);
+    char text[PN_ADDR_TEXT_MAX];
+    snprintf(out, cap, "%s", pn_addr_to_text(&a, text, sizeof text));
 }
