@@ -185,16 +185,21 @@ function S.either(t, header, o)
                                  { within = C.reject_window(t), what = o.what or "CONNACK or a silent close (both allowed)" })
   if how == "packet" then
     t:info("outcome", "accepted (CONNACK 0x" .. ("%02x"):format(p.reason or 0) .. ")")
-    if o.peer and t:has("oracle.sessions") then
+    if (o.peer or o.check) and t:has("oracle.sessions") then
       local s = C.session(t, cid)
-      if s then
-        local want = o.peer == "real" and c:local_addr() or o.peer
-        t:check_eq(s.attributed_peer, want, "if accepted, the session uses the allowed address", { ref = o.ref })
-        if o.check then o.check(t, s, c) end
+      if s and o.peer then
+        -- o.peer: one address, "real", or a list of allowed ones
+        local allowed = type(o.peer) == "table" and o.peer or { o.peer }
+        local ok, names = false, {}
+        for _, p in ipairs(allowed) do
+          local want = p == "real" and c:local_addr() or p
+          names[#names + 1] = want
+          if s.attributed_peer == want then ok = true end
+        end
+        t:check(ok, "if accepted, the session uses an allowed address",
+                { expected = table.concat(names, " or "), actual = tostring(s.attributed_peer), ref = o.ref })
       end
-    elseif o.check and t:has("oracle.sessions") then
-      local s = C.session(t, cid)
-      if s then o.check(t, s, c) end
+      if s and o.check then o.check(t, s, c) end
     end
     c:close()
     return "accepted", c
