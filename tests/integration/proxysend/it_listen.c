@@ -262,6 +262,32 @@ static void test_relay_builds_header_from_client(void **state)
     close(bl);
 }
 
+/* --relay -1: a v1 line from the real client; a client reset reaches the backend as a reset. */
+static void test_relay_v1_and_reset_propagation(void **state)
+{
+    (void)state;
+    char baddr[64], addr[64];
+    int bl = psit_listen(baddr, sizeof baddr);
+    ts_proc r;
+    psit_start_server(&r, (const char *[]){"--relay", "127.0.0.1:0", "--to", baddr, "-1", "--count", "1", NULL},
+                      "relay", addr, sizeof addr);
+    int c = ts_connect(addr, "127.0.0.6", PSIT_WAIT_MS);
+    assert_true(c >= 0);
+    int b = psit_accept(bl);
+    uint8_t buf[256];
+    size_t len, first;
+    pp_header h;
+    assert_true(psit_read_header(b, buf, sizeof buf, &len, &first, &h) > 0);
+    assert_int_equal(h.version, 1);
+    assert_memory_equal(buf, "PROXY TCP4 127.0.0.6 127.0.0.1 ", 31);
+    psit_close_rst(c);
+    size_t got;
+    assert_int_equal(ts_read(b, buf, sizeof buf, 0, PSIT_WAIT_MS, &got), TS_END_RST);
+    close(b);
+    assert_int_equal(psit_exit_code(&r), 0);
+    close(bl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_forward_strips_header),
         cmocka_unit_test(test_forward_keep_header),
         cmocka_unit_test(test_relay_builds_header_from_client),
+        cmocka_unit_test(test_relay_v1_and_reset_propagation),
     };
     return cmocka_run_group_tests(tests, psit_setup, psit_teardown);
 }
