@@ -281,55 +281,57 @@ static void plain_guess(ppb_conn *c)
     start_mqtt_after(c, NULL, 0);
 }
 
+/* The quirks that make a refused or unfinished header "pass" (defects on purpose). They may
+ * rebuild the header in *scratch (then h points there). Returns the new parse result. */
+static ssize_t defective_parse(ppb_conn *c, ssize_t r, pp_header *h, size_t *consumed, uint8_t **scratch)
+{
+    unsigned q = c->b->quirks;
+    const pp_options *o = &c->l->pp_opts;
+    bool v1_error = r <= PP_ERR_V1_TOO_LONG && r >= PP_ERR_V1_UNKNOWN_SUFFIX;
+    bool wanted = (r == PP_ERR_V2_BAD_COMMAND && (q & Q_ACCEPT_UNKNOWN_COMMAND)) ||
+                  ((v1_error || r == PP_ERR_NOT_PROXY) && (q & Q_LENIENT_V1_GRAMMAR)) ||
+                  (r == PP_NEED_MORE && (q & Q_DECODE_BEFORE_COMPLETE));
+    if (!wanted)
+        return r;
+    size_t cap = c->hlen + 256;
+    *scratch = malloc(cap);
+    if (!*scratch)
+        return r;
+    if (r == PP_ERR_V2_BAD_COMMAND) {
+        /* accept-unknown-command: read command 0x2-0xF as PROXY */
+        memcpy(*scratch, c->hbuf, c->hlen);
+        (*scratch)[12] = (uint8_t)(((*scratch)[12] & 0xF0) | PP_CMD_PROXY);
+        ssize_t r2 = pp_parse(*scratch, c->hlen, o, h);
+        *consumed = r2 > 0 ? (size_t)r2 : 0;
+        return r2;
+    }
+    if (r == PP_NEED_MORE) {
+        ssize_t r2 = premature(c->hbuf, c->hlen, o, h, *scratch, cap, consumed);
+        return r2 > 0 ? r2 : r;
+    }
+    size_t line_len = 0;
+    ssize_t r2 = lenient_v1(c->hbuf, c->hlen, o, h, *scratch, cap, &line_len);
+    if (r2 > 0)
+        *consumed = line_len;
+    return r2 >= 0 ? r2 : r;
+}
+
 static void evaluate(ppb_conn *c)
 {
     ppb_broker *b = c->b;
-    const pp_options *o = &c->l->pp_opts;
     if (!c->l->cfg->proxy_protocol) {
         plain_guess(c);
         return;
     }
     pp_header h;
-    ssize_t r = pp_parse(c->hbuf, c->hlen, o, &h);
+    ssize_t r = pp_parse(c->hbuf, c->hlen, &c->l->pp_opts, &h);
     size_t consumed = r > 0 ? (size_t)r : 0;
     uint8_t *scratch = NULL;
+    if (b->quirks)
+        r = defective_parse(c, r, &h, &consumed, &scratch);
 
-    if (r < 0 && (b->quirks & (Q_ACCEPT_UNKNOWN_COMMAND | Q_LENIENT_V1_GRAMMAR)) != 0) {
-        scratch = malloc(c->hlen + 256);
-        if (!scratch) {
-            reject_err(c, r, NULL);
-            return;
-        }
-        if (r == PP_ERR_V2_BAD_COMMAND && (b->quirks & Q_ACCEPT_UNKNOWN_COMMAND)) {
-            memcpy(scratch, c->hbuf, c->hlen);
-            scratch[12] = (uint8_t)((scratch[12] & 0xF0) | PP_CMD_PROXY);
-            ssize_t r2 = pp_parse(scratch, c->hlen, o, &h);
-            if (r2 != 0)
-                r = r2;
-            consumed = r > 0 ? (size_t)r : 0;
-            if (r == PP_NEED_MORE) {
-                free(scratch);
-                return;
-            }
-        } else if (((r <= PP_ERR_V1_TOO_LONG && r >= PP_ERR_V1_UNKNOWN_SUFFIX) || r == PP_ERR_NOT_PROXY) &&
-                   (b->quirks & Q_LENIENT_V1_GRAMMAR)) {
-            size_t line_len = 0;
-            ssize_t r2 = lenient_v1(c->hbuf, c->hlen, o, &h, scratch, c->hlen + 256, &line_len);
-            if (r2 >= 0) {
-                r = r2;
-                consumed = line_len;
-            }
-        }
-    }
-    if (r == PP_NEED_MORE && (b->quirks & Q_DECODE_BEFORE_COMPLETE)) {
-        scratch = malloc(c->hlen + 256);
-        if (scratch) {
-            ssize_t r2 = premature(c->hbuf, c->hlen, o, &h, scratch, c->hlen + 256, &consumed);
-            if (r2 > 0)
-                r = r2;
-        }
-    }
-    if (r < 0 && r == PP_ERR_NOT_PROXY && (b->quirks & Q_ACCEPT_MISSING_HEADER)) {
+    if (r == PP_ERR_NOT_PROXY && (b->quirks & Q_ACCEPT_MISSING_HEADER)) {
+        /* accept-missing-header: no header, so serve it as a plain client */
         free(scratch);
         if (c->header_timer) {
             pn_timer_cancel(b->loop, c->header_timer);
@@ -347,15 +349,15 @@ static void evaluate(ppb_conn *c)
     if (r < 0) {
         free(scratch);
         char msg[160];
-        snprintf(msg, sizeof(msg), "%s (after %zu bytes in %u reads; nothing sent back)", pp_error_info_get((int)r)->message,
-                 c->hlen, c->reads);
+        snprintf(msg, sizeof(msg), "%s (after %zu bytes in %u reads; nothing sent back)",
+                 pp_error_info_get((int)r)->message, c->hlen, c->reads);
         reject_err(c, (int)r, msg);
         return;
     }
     if (b->quirks & Q_WRONG_ADDRESS_ON_SPLIT) {
         uint8_t *s2 = malloc(consumed + 16);
         if (s2) {
-            corrupt_split_address(c, c->hbuf, consumed, o, &h, s2);
+            corrupt_split_address(c, c->hbuf, consumed, &c->l->pp_opts, &h, s2);
             free(s2);
         }
     }
