@@ -113,24 +113,80 @@ static void test_valid_profiles_accepted_with_carried_source(void **state)
     accepted_with_source("aws-nlb-healthcheck", NULL, NULL);
 }
 
-static void refused(const char *const *mutation)
+/* The rejection event of the connection from local (proxysend's own address), or NULL. */
+static const char *rejection_for(const char *rej, const char *local, char *event, size_t cap)
 {
-    const char *args[40] = {"--mqtt-connect", "--expect", "close", "--timeout", "8s"};
-    size_t n = 5;
+    char want[128];
+    snprintf(want, sizeof want, "\"real_peer\":\"%s\"", local);
+    const char *at = strstr(rej, want);
+    if (!at)
+        return NULL;
+    const char *start = at;
+    static const char seq[] = "{\"seq\"";
+    while (start > rej && strncmp(start, seq, sizeof seq - 1) != 0)
+        start--;
+    const char *end = strstr(at, seq);
+    size_t n = end ? (size_t)(end - start) : strlen(start);
+    snprintf(event, cap, "%.*s", (int)(n < cap ? n : cap - 1), start);
+    return event;
+}
+
+/* The mutation is refused without a CONNACK, with a rejection event whose reason is `reason`
+ * ("*": any; NULL: the error lib/proxy gives for the same header bytes in a dry run). */
+static void refused_as(const char *const *mutation, const char *reason)
+{
+    char what[256] = "";
+    for (size_t i = 0; mutation[i]; i++)
+        snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", i ? " " : "", mutation[i]);
+    const char *args[40] = {"--mqtt-connect", "--expect", "close", "--timeout", "8s", "--json"};
+    size_t n = 6;
     for (size_t i = 0; mutation[i]; i++)
         args[n++] = mutation[i];
     args[n++] = pp_addr;
     args[n] = NULL;
     int code = psit_run(args, "out", "err");
-    if (code != 0) {
-        char o[4096];
-        psit_read("out", o, sizeof o);
-        fail_msg("mutation %s %s was not refused (exit %d):\n%s", mutation[0], mutation[1] ? mutation[1] : "", code, o);
-    }
-    char o[4096];
+    char o[8192];
     psit_read("out", o, sizeof o);
-    if (strstr(o, "CONNACK"))
-        fail_msg("mutation %s got a CONNACK:\n%s", mutation[1], o);
+    if (code != 0)
+        fail_msg("'%s' was not refused (exit %d):\n%s", what, code, o);
+    if (!strstr(o, "\"connack\":null"))
+        fail_msg("'%s' got a CONNACK:\n%s", what, o);
+    char local[80];
+    assert_true(ts_json_get(o, "local", local, sizeof local) > 0);
+
+    static char rej[1 << 20];
+    char event[4096];
+    admin_get("/api/v1/rejections", rej, sizeof rej);
+    if (!rejection_for(rej, local, event, sizeof event))
+        fail_msg("'%s': no rejection event for %s", what, local);
+    char error[80], want[128];
+    if (reason && strcmp(reason, "*") == 0)
+        return;
+    if (reason) {
+        snprintf(error, sizeof error, "%s", reason);
+        goto check;
+    }
+    /* same bytes, decoded by lib/proxy in a dry run */
+    args[0] = "--dry-run";
+    args[1] = "--json";
+    n = 2;
+    for (size_t i = 0; mutation[i]; i++)
+        args[n++] = mutation[i];
+    args[n++] = pp_addr;
+    args[n] = NULL;
+    assert_int_equal(psit_run(args, "dry", "dry.err"), 0);
+    char dry[8192];
+    psit_read("dry", dry, sizeof dry);
+    assert_true(ts_json_get(dry, "error", error, sizeof error) > 0);
+check:
+    snprintf(want, sizeof want, "\"reason\":\"%s\"", error);
+    if (!strstr(event, want))
+        fail_msg("'%s': expected %s in the rejection event:\n%s", what, want, event);
+}
+
+static void refused(const char *const *mutation)
+{
+    refused_as(mutation, NULL);
 }
 
 static void test_every_mutation_refused(void **state)
@@ -143,19 +199,19 @@ static void test_every_mutation_refused(void **state)
     refused((const char *[]){"--mutate", "family-byte=0x41", NULL});
     refused((const char *[]){"--mutate", "family-byte=0x13", NULL});
     refused((const char *[]){"--mutate", "len=4", NULL});
-    refused((const char *[]){"--mutate", "len-delta=1", NULL});
+    refused_as((const char *[]){"--mutate", "len-delta=1", NULL}, "*"); /* depends on the CONNECT bytes */
     refused((const char *[]){"--tlv", "alpn=mqtt", "--mutate", "tlv-len=alpn:200", NULL});
     refused((const char *[]){"--tlv", "crc32c", "--mutate", "crc-corrupt", NULL});
     refused((const char *[]){"--tlv", "crc32c", "--mutate", "crc-little-endian", NULL});
     refused((const char *[]){"-1", "--mutate", "v1-leading-zeros", NULL});
     refused((const char *[]){"-1", "--mutate", "v1-double-space", NULL});
     refused((const char *[]){"-1", "--mutate", "v1-lf-only", NULL});
-    refused((const char *[]){"-1", "--mutate", "v1-cr-only", NULL});
+    refused_as((const char *[]){"-1", "--mutate", "v1-cr-only", NULL}, "v1.bad_terminator"); /* CR then 0x10 */
     refused((const char *[]){"-1", "--mutate", "v1-overlong", NULL});
     refused((const char *[]){"-1", "--mutate", "v1-lowercase", NULL});
-    refused((const char *[]){"-1", "--mutate", "v1-no-crlf", NULL});
+    refused_as((const char *[]){"-1", "--mutate", "v1-no-crlf", NULL}, "*");
     refused((const char *[]){"-1", "--mutate", "v1-text=PROXY TCP5 1.2.3.4 1.2.3.5 1 2\\r\\n", NULL});
-    refused((const char *[]){"--no-header", NULL});
+    refused_as((const char *[]){"--no-header", NULL}, "detect.not_proxy");
     refused((const char *[]){"--profile", "nginx-v1", "--src", "[2001:db8::7]:40006", NULL});
 }
 
