@@ -211,6 +211,16 @@ static void test_every_mutation_refused(void **state)
     refused((const char *[]){"-1", "--mutate", "v1-lowercase", NULL});
     refused_as((const char *[]){"-1", "--mutate", "v1-no-crlf", NULL}, "*");
     refused((const char *[]){"-1", "--mutate", "v1-text=PROXY TCP5 1.2.3.4 1.2.3.5 1 2\\r\\n", NULL});
+    refused((const char *[]){"--mutate", "len-delta=-1", NULL});
+    refused((const char *[]){"--tlv", "alpn=a", "--tlv", "alpn=b", NULL});
+    refused((const char *[]){"--tlv", "unique-id=hex:"
+                                      "4141414141414141414141414141414141414141414141414141414141414141"
+                                      "4141414141414141414141414141414141414141414141414141414141414141"
+                                      "4141414141414141414141414141414141414141414141414141414141414141"
+                                      "4141414141414141414141414141414141414141414141414141414141414141"
+                                      "41",
+                             NULL});
+    refused((const char *[]){"--tlv", "ssl-cn=x", "--mutate", "tlv-len=ssl:3", NULL});
     refused_as((const char *[]){"--no-header", NULL}, "detect.not_proxy");
     refused((const char *[]){"--profile", "nginx-v1", "--src", "[2001:db8::7]:40006", NULL});
 }
