@@ -374,10 +374,10 @@ static void test_pcap_out_decoded_by_tshark(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_haproxy_senders_reported_correctly),
-        cmocka_unit_test(test_EC_V2_27_haproxy_healthcheck_matches_profile),
-        cmocka_unit_test(test_nginx_senders_reported_correctly),
-        cmocka_unit_test(test_pcap_out_decoded_by_tshark),
+        cmocka_unit_test_teardown(test_haproxy_senders_reported_correctly, psit_after),
+        cmocka_unit_test_teardown(test_EC_V2_27_haproxy_healthcheck_matches_profile, psit_after),
+        cmocka_unit_test_teardown(test_nginx_senders_reported_correctly, psit_after),
+        cmocka_unit_test_teardown(test_pcap_out_decoded_by_tshark, psit_after),
     };
     return cmocka_run_group_tests(tests, psit_setup, psit_teardown);
 }

@@ -291,20 +291,20 @@ static void test_relay_v1_and_reset_propagation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_header_in_one_write_has_no_findings),
-        cmocka_unit_test(test_R_GEN_09_split_header_reported),
-        cmocka_unit_test(test_R_CRC_06_wrong_crc_reported),
-        cmocka_unit_test(test_A_12_verify_zero_without_certificate_reported),
-        cmocka_unit_test(test_R_V2_14_local_with_address_reported),
-        cmocka_unit_test(test_R_V1_17_nginx_tcp6_with_ipv4_reported),
-        cmocka_unit_test(test_R_V1_09_unknown_reported),
-        cmocka_unit_test(test_R_UID_01_long_unique_id_reported),
-        cmocka_unit_test(test_R_GEN_01_no_header_reported),
-        cmocka_unit_test(test_R_GEN_12_silent_sender_times_out),
-        cmocka_unit_test(test_forward_strips_header),
-        cmocka_unit_test(test_forward_keep_header),
-        cmocka_unit_test(test_relay_builds_header_from_client),
-        cmocka_unit_test(test_relay_v1_and_reset_propagation),
+        cmocka_unit_test_teardown(test_valid_header_in_one_write_has_no_findings, psit_after),
+        cmocka_unit_test_teardown(test_R_GEN_09_split_header_reported, psit_after),
+        cmocka_unit_test_teardown(test_R_CRC_06_wrong_crc_reported, psit_after),
+        cmocka_unit_test_teardown(test_A_12_verify_zero_without_certificate_reported, psit_after),
+        cmocka_unit_test_teardown(test_R_V2_14_local_with_address_reported, psit_after),
+        cmocka_unit_test_teardown(test_R_V1_17_nginx_tcp6_with_ipv4_reported, psit_after),
+        cmocka_unit_test_teardown(test_R_V1_09_unknown_reported, psit_after),
+        cmocka_unit_test_teardown(test_R_UID_01_long_unique_id_reported, psit_after),
+        cmocka_unit_test_teardown(test_R_GEN_01_no_header_reported, psit_after),
+        cmocka_unit_test_teardown(test_R_GEN_12_silent_sender_times_out, psit_after),
+        cmocka_unit_test_teardown(test_forward_strips_header, psit_after),
+        cmocka_unit_test_teardown(test_forward_keep_header, psit_after),
+        cmocka_unit_test_teardown(test_relay_builds_header_from_client, psit_after),
+        cmocka_unit_test_teardown(test_relay_v1_and_reset_propagation, psit_after),
     };
     return cmocka_run_group_tests(tests, psit_setup, psit_teardown);
 }

@@ -382,22 +382,22 @@ static void test_tls_failure_exits_3(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_R_GEN_03_carried_source_and_connack),
-        cmocka_unit_test(test_expect_not_met_exits_1),
-        cmocka_unit_test(test_R_V1_14_leading_zeros_refused_with_rst),
-        cmocka_unit_test(test_R_CRC_06_corrupt_crc_refused_with_fin),
-        cmocka_unit_test(test_R_GEN_10_split_header_arrives_in_pieces),
-        cmocka_unit_test(test_EC_F_13_header_twice),
-        cmocka_unit_test(test_half_close_then_reply),
-        cmocka_unit_test(test_silence_met),
-        cmocka_unit_test(test_silence_not_met_when_peer_answers),
-        cmocka_unit_test(test_bind_sets_real_and_default_source),
-        cmocka_unit_test(test_connect_failure_exits_3),
-        cmocka_unit_test(test_usage_error_exits_2_and_names_option),
-        cmocka_unit_test(test_file_payload_and_byte_at_a_time),
-        cmocka_unit_test(test_help_lists_examples),
-        cmocka_unit_test(test_tls_after_header_with_client_cert),
-        cmocka_unit_test(test_tls_failure_exits_3),
+        cmocka_unit_test_teardown(test_R_GEN_03_carried_source_and_connack, psit_after),
+        cmocka_unit_test_teardown(test_expect_not_met_exits_1, psit_after),
+        cmocka_unit_test_teardown(test_R_V1_14_leading_zeros_refused_with_rst, psit_after),
+        cmocka_unit_test_teardown(test_R_CRC_06_corrupt_crc_refused_with_fin, psit_after),
+        cmocka_unit_test_teardown(test_R_GEN_10_split_header_arrives_in_pieces, psit_after),
+        cmocka_unit_test_teardown(test_EC_F_13_header_twice, psit_after),
+        cmocka_unit_test_teardown(test_half_close_then_reply, psit_after),
+        cmocka_unit_test_teardown(test_silence_met, psit_after),
+        cmocka_unit_test_teardown(test_silence_not_met_when_peer_answers, psit_after),
+        cmocka_unit_test_teardown(test_bind_sets_real_and_default_source, psit_after),
+        cmocka_unit_test_teardown(test_connect_failure_exits_3, psit_after),
+        cmocka_unit_test_teardown(test_usage_error_exits_2_and_names_option, psit_after),
+        cmocka_unit_test_teardown(test_file_payload_and_byte_at_a_time, psit_after),
+        cmocka_unit_test_teardown(test_help_lists_examples, psit_after),
+        cmocka_unit_test_teardown(test_tls_after_header_with_client_cert, psit_after),
+        cmocka_unit_test_teardown(test_tls_failure_exits_3, psit_after),
     };
     return cmocka_run_group_tests(tests, psit_setup, psit_teardown);
 }

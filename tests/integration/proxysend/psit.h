@@ -41,6 +41,14 @@ static inline int psit_teardown(void **state)
     return 0;
 }
 
+/* After each test, failed or not: stop every process it started (by PID). */
+static inline int psit_after(void **state)
+{
+    (void)state;
+    ts_stop_all();
+    return 0;
+}
+
 static inline void psit_path(char *out, size_t cap, const char *name)
 {
     snprintf(out, cap, "%s/%s", psit_dir, name);
