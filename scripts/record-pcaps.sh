@@ -3,7 +3,7 @@
 # PROXY-protocol senders (HAProxy send-proxy, send-proxy-v2, send-proxy-v2-ssl-cn with TLS and
 # a client certificate; nginx stream `proxy_protocol on`), received by ppbroker.
 #
-# Usage: scripts/record-pcaps.sh [OUTDIR]          (default: pcaps/ next to this script)
+# Usage: scripts/record-pcaps.sh [OUTDIR]          (default: pcaps/ in this tree)
 # Environment:
 #   PPBROKER=PATH           the broker binary (default: build/bin/ppbroker, else build-*/bin/ppbroker)
 #   PPC_PCAP_PORT_BASE=N    first of the 4 fixed frontend ports (default 18930: N..N+3)
