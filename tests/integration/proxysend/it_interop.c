@@ -88,10 +88,11 @@ static void test_haproxy_senders_reported_correctly(void **state)
     make_pki();
     char addr[64];
     ts_proc l;
-    psit_start_server(&l, (const char *[]){"--listen", "127.0.0.1:0", "--json", "--count", "5", "--timeout", "5s", NULL},
+    psit_start_server(&l, (const char *[]){"--listen", "127.0.0.1:0", "--json", "--count", "6", "--timeout", "5s", NULL},
                       "report", addr, sizeof addr);
-    unsigned p1 = psit_free_port(), p2 = psit_free_port(), p3 = psit_free_port(), p4 = psit_free_port();
-    char cfg[4096], path[600];
+    unsigned p1 = psit_free_port(), p2 = psit_free_port(), p3 = psit_free_port(), p4 = psit_free_port(),
+             p5 = psit_free_port();
+    char cfg[8192], path[600];
     snprintf(cfg, sizeof cfg,
              "global\n    maxconn 64\n"
              "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n"
@@ -107,8 +108,12 @@ static void test_haproxy_senders_reported_correctly(void **state)
              "    unique-id-format %%{+X}o\\ %%ci:%%cp_%%fi:%%fp_%%Ts_%%rt:%%pid\n"
              "    default_backend be_all\n"
              "backend be_all\n    server sink %s send-proxy-v2 proxy-v2-options "
-             "ssl,cert-cn,ssl-cipher,cert-sig,cert-key,authority,crc32c,unique-id\n",
-             p1, addr, p2, addr, p3, psit_dir, psit_dir, addr, p4, psit_dir, psit_dir, addr);
+             "ssl,cert-cn,ssl-cipher,cert-sig,cert-key,authority,crc32c,unique-id\n"
+             "frontend fe_ssl\n    bind 127.0.0.1:%u ssl crt %s/server-full.pem ca-file %s/ca.crt verify optional\n"
+             "    default_backend be_ssl\n"
+             "backend be_ssl\n    server sink %s send-proxy-v2-ssl\n",
+             p1, addr, p2, addr, p3, psit_dir, psit_dir, addr, p4, psit_dir, psit_dir, addr, p5, psit_dir, psit_dir,
+             addr);
     psit_path(path, sizeof path, "haproxy.cfg");
     ts_write_file(path, cfg, strlen(cfg));
     char log[600];
@@ -119,6 +124,7 @@ static void test_haproxy_senders_reported_correctly(void **state)
     psit_wait_port(p2, &h);
     psit_wait_port(p3, &h);
     psit_wait_port(p4, &h);
+    psit_wait_port(p5, &h);
 
     char r[16384], want[128];
     /* send-proxy: a TCP4 line with the real client and HAProxy's frontend address */
@@ -210,6 +216,22 @@ static void test_haproxy_senders_reported_correctly(void **state)
                                  "--tlv", t_sig, "--tlv", t_kalg, "--tlv", "ssl-cn=alice", "--tlv", t_uid, "--tlv",
                                  "authority=broker.example", "--tlv", "alpn=mqtt", "--tlv", "crc32c", "--dry-run",
                                  "--json", NULL},
+                prof, sizeof prof);
+    assert_string_equal(prof, got_hex);
+
+    /* send-proxy-v2-ssl with a client certificate: VERSION only, client 0x07 */
+    snprintf(target, sizeof target, "127.0.0.1:%u", p5);
+    psit_spawn(&c, (const char *[]){"--no-header", "--tls", "--cert", cert, "--key", key, "--hex", "68656c6c6f",
+                                    "--timeout", "3s", target, NULL},
+               "client", "client.err");
+    report_line(6, r, sizeof r);
+    ts_stop(&c, 2000, NULL);
+    assert_has(r, "\"ssl\":{\"client\":7,\"verify\":0,\"cert_verified\":true,\"version\":\"TLSv1.3\"}");
+    assert_true(ts_json_get(r, "header_hex", got_hex, sizeof got_hex) > 0);
+    assert_true(ts_json_get(r, "src", src, sizeof src) > 0);
+    snprintf(dst, sizeof dst, "127.0.0.1:%u", p5);
+    profile_hex((const char *[]){"--profile", "haproxy-v2-ssl", "--src", src, "--dst", dst, "--tlv",
+                                 "ssl-client=ssl,cert-conn,cert-sess", "--dry-run", "--json", NULL},
                 prof, sizeof prof);
     assert_string_equal(prof, got_hex);
 
