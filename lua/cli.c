@@ -130,10 +130,27 @@ typedef struct run_args {
     pc_sbuf repro;
 } run_args;
 
-static int cmd_run(int argc, char **argv)
+static void free_args(run_args *a)
 {
-    run_args a;
-    memset(&a, 0, sizeof a);
+    pc_strv_free(&a->selectors);
+    pc_strv_free(&a->scenarios);
+    pc_strv_free(&a->o.listeners);
+    pc_strv_free(&a->o.quirks);
+    pc_strv_free(&a->o.caps_add);
+    pc_strv_free(&a->o.caps_del);
+    pc_strv_free(&a->o.sets);
+    pc_sbuf_free(&a->repro);
+}
+
+/* Fill a from the command line: -1 when fine, else the exit code (a usage error). */
+static int parse_run_args(int argc, char **argv, run_args *ap)
+{
+    run_args a = *ap;
+#define FAIL_USAGE(fmt, x)                                          \
+    do {                                                            \
+        *ap = a;                                                    \
+        return usage_error(fmt, x);                                 \
+    } while (0)
     a.o.jobs = 4;
     a.o.repeat = 1;
     a.o.timeout_scale = 1.0;
@@ -151,7 +168,7 @@ static int cmd_run(int argc, char **argv)
 #define NEED_VAL()                                                  \
     do {                                                            \
         if (!val)                                                   \
-            return usage_error("%s needs a value", arg);            \
+            FAIL_USAGE("%s needs a value", arg);                    \
         i++;                                                        \
     } while (0)
         unsigned long long u;
@@ -171,14 +188,14 @@ static int cmd_run(int argc, char **argv)
         else if (strcmp(arg, "--profile") == 0) { NEED_VAL(); a.o.profile = val;
             pc_sbuf_printf(&a.repro, " --profile '%s'", val); }
         else if (strcmp(arg, "--listener") == 0) { NEED_VAL();
-            if (!strchr(val, '=')) return usage_error("--listener wants NAME=HOST:PORT, not '%s'", val);
+            if (!strchr(val, '=')) FAIL_USAGE("--listener wants NAME=HOST:PORT, not '%s'", val);
             pc_strv_push(&a.o.listeners, val); pc_sbuf_printf(&a.repro, " --listener %s", val); }
         else if (strcmp(arg, "--capability") == 0) { NEED_VAL(); pc_strv_push(&a.o.caps_add, val);
             pc_sbuf_printf(&a.repro, " --capability '%s'", val); }
         else if (strcmp(arg, "--no-capability") == 0) { NEED_VAL(); pc_strv_push(&a.o.caps_del, val);
             pc_sbuf_printf(&a.repro, " --no-capability '%s'", val); }
         else if (strcmp(arg, "--set") == 0) { NEED_VAL();
-            if (!strchr(val, '=')) return usage_error("--set wants KEY=VALUE, not '%s'", val);
+            if (!strchr(val, '=')) FAIL_USAGE("--set wants KEY=VALUE, not '%s'", val);
             pc_strv_push(&a.o.sets, val); pc_sbuf_printf(&a.repro, " --set '%s'", val); }
         else if (strcmp(arg, "--quirk") == 0) { NEED_VAL(); pc_strv_push(&a.o.quirks, val);
             pc_sbuf_printf(&a.repro, " --quirk %s", val); }
@@ -186,41 +203,62 @@ static int cmd_run(int argc, char **argv)
             pc_sbuf_printf(&a.repro, " --broker '%s'", val); }
         else if (strcmp(arg, "--keep-target") == 0) a.o.keep = true;
         else if (strcmp(arg, "-j") == 0 || strcmp(arg, "--jobs") == 0) { NEED_VAL();
-            if (!parse_uint(val, &u) || u < 1 || u > 256) return usage_error("-j wants 1..256, not '%s'", val);
+            if (!parse_uint(val, &u) || u < 1 || u > 256) FAIL_USAGE("-j wants 1..256, not '%s'", val);
             a.o.jobs = (int)u; }
         else if (strcmp(arg, "--repeat") == 0) { NEED_VAL();
-            if (!parse_uint(val, &u) || u < 1 || u > 10000) return usage_error("--repeat wants 1..10000, not '%s'", val);
+            if (!parse_uint(val, &u) || u < 1 || u > 10000) FAIL_USAGE("--repeat wants 1..10000, not '%s'", val);
             a.o.repeat = (int)u; }
         else if (strcmp(arg, "--budget") == 0) { NEED_VAL();
-            if (!parse_uint(val, &u) || u < 1000) return usage_error("--budget wants a number >= 1000, not '%s'", val);
+            if (!parse_uint(val, &u) || u < 1000) FAIL_USAGE("--budget wants a number >= 1000, not '%s'", val);
             a.o.budget = u; }
         else if (strcmp(arg, "--seed") == 0) { NEED_VAL();
-            if (!parse_uint(val, &u)) return usage_error("--seed wants a number, not '%s'", val);
+            if (!parse_uint(val, &u)) FAIL_USAGE("--seed wants a number, not '%s'", val);
             a.o.seed = u; seed_given = true; }
         else if (strcmp(arg, "--timeout-scale") == 0) { NEED_VAL();
             char *end; double f = strtod(val, &end);
-            if (*end || !(f >= 0.1 && f <= 100)) return usage_error("--timeout-scale wants 0.1..100, not '%s'", val);
+            if (*end || !(f >= 0.1 && f <= 100)) FAIL_USAGE("--timeout-scale wants 0.1..100, not '%s'", val);
             a.o.timeout_scale = f; pc_sbuf_printf(&a.repro, " --timeout-scale %s", val); }
         else if (strcmp(arg, "--fail-on") == 0) { NEED_VAL();
             a.gate = pc_gate_from_name(val);
-            if (a.gate < 0) return usage_error("--fail-on wants must, should or any, not '%s'", val); }
+            if (a.gate < 0) FAIL_USAGE("--fail-on wants must, should or any, not '%s'", val); }
         else if (strcmp(arg, "--color") == 0) { NEED_VAL();
             a.color = strcmp(val, "always") == 0 ? 1 : strcmp(val, "never") == 0 ? 0 : strcmp(val, "auto") == 0 ? -1 : -2;
-            if (a.color == -2) return usage_error("--color wants auto, always or never, not '%s'", val); }
+            if (a.color == -2) FAIL_USAGE("--color wants auto, always or never, not '%s'", val); }
         else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) a.verbose = true;
         else if (arg[0] == '-' && arg[1] == '-')
-            return usage_error("unknown option %s", arg);
+            FAIL_USAGE("unknown option %s", arg);
         else if (arg[0] == '-' && arg[1] && arg[1] != '-' && strcmp(arg, "-") != 0)
-            return usage_error("unknown option %s", arg);
+            FAIL_USAGE("unknown option %s", arg);
         else {
             char err[256];
             if (!pc_selector_valid(arg, err, sizeof err))
-                return usage_error("%s", err);
+                FAIL_USAGE("%s", err);
             pc_strv_push(&a.selectors, arg);
         }
 #undef NEED_VAL
     }
     (void)seed_given;
+    *ap = a;
+    return -1;
+#undef FAIL_USAGE
+}
+
+static int run_with_args(run_args *ap);
+
+static int cmd_run(int argc, char **argv)
+{
+    run_args a;
+    memset(&a, 0, sizeof a);
+    int rc = parse_run_args(argc, argv, &a);
+    if (rc < 0)
+        rc = run_with_args(&a);
+    free_args(&a);
+    return rc;
+}
+
+static int run_with_args(run_args *ap)
+{
+    run_args a = *ap;
     a.o.repro_prefix = pc_sbuf_cstr(&a.repro);
     if (a.color == -1)
         a.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
@@ -229,13 +267,17 @@ static int cmd_run(int argc, char **argv)
     pc_known known = {0};
     char err[2048];
     if (a.known_file) {
-        if (pc_known_load(a.known_file, &known, err, sizeof err) < 0)
+        if (pc_known_load(a.known_file, &known, err, sizeof err) < 0) {
+            *ap = a;
             return usage_error("%s", err);
+        }
         a.o.known = &known;
     }
     pc_state *st = pc_state_new(err, sizeof err);
     if (!st) {
         fprintf(stderr, "ppconform: %s\n", err);
+        pc_known_free(&known);
+        *ap = a;
         return PC_EXIT_HARNESS;
     }
     if (a.scenarios.count == 0)
@@ -244,6 +286,11 @@ static int cmd_run(int argc, char **argv)
     if (pc_state_load(st, (const char *const *)a.scenarios.items, a.scenarios.count, &cat, err, sizeof err) < 0) {
         fprintf(stderr, "ppconform: cannot load scenarios: %s\n", err);
         pc_state_free(st);
+        for (size_t i = 0; i < cat.count; i++)
+            cat.cases[i].lua_ref = -2;
+        pc_catalog_free(&cat);
+        pc_known_free(&known);
+        *ap = a;
         return PC_EXIT_USAGE;
     }
     size_t *idx = pc_xcalloc(cat.count ? cat.count : 1, sizeof *idx);
@@ -341,14 +388,7 @@ out:
     pc_state_free(st);
     pc_catalog_free(&cat);
     pc_known_free(&known);
-    pc_strv_free(&a.selectors);
-    pc_strv_free(&a.scenarios);
-    pc_strv_free(&a.o.listeners);
-    pc_strv_free(&a.o.quirks);
-    pc_strv_free(&a.o.caps_add);
-    pc_strv_free(&a.o.caps_del);
-    pc_strv_free(&a.o.sets);
-    pc_sbuf_free(&a.repro);
+    *ap = a;
     return rc;
 }
 

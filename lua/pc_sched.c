@@ -386,6 +386,8 @@ pc_sched *pc_sched_new(lua_State *L, pn_loop *loop)
     pc_sched *s = pc_xcalloc(1, sizeof *s);
     s->L = L;
     s->loop = loop;
+    /* threads copy their creator's extra space: the main state's must say "no task" */
+    *extra(L) = NULL;
     lua_pushlightuserdata(L, s);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &SCHED_KEY);
     return s;
