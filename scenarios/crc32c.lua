@@ -99,7 +99,7 @@ add(S.reject_case {
   id = "CRC-REQ-01", title = "A listener that requires CRC32C refuses a v2 header without one", level = "PROFILE",
   refs = { "R-CRC-05" }, requires = { "listener.crc" },
   description = "ppbroker: listener.tcp.crc.proxy_protocol_require_crc32c = on.",
-  bytes = S.v2raw(0x21, 0x11, S.BLOCK4), opts = { listener = "crc" },
+  bytes = S.v2raw(0x21, 0x11, S.BLOCK4), opts = { listener = "crc", next_header = A31 },
 })
 add(S.accept_case {
   id = "CRC-REQ-02", title = "A listener that requires CRC32C accepts A.3.1", level = "PROFILE",

@@ -131,7 +131,8 @@ end
 -- The full refusal check: bytes (header + what follows) are sent, the receiver answers
 -- nothing and closes, no session exists, and the listener serves the next client.
 -- o: listener, connect (append a CONNECT, default true), split, pace, silence_ok (a receiver
--- may instead wait silently until our deadline: inputs it cannot yet rule out), source, next.
+-- may instead wait silently until our deadline: inputs it cannot yet rule out), source, next
+-- (false: skip the next-client check), next_header / next_source (what the next client uses).
 function S.refused(t, bytes, o)
   o = o or {}
   local listener = o.listener or "pp"
@@ -150,7 +151,9 @@ function S.refused(t, bytes, o)
   S.note_rejection(t, c)
   C.no_session(t, cid, o.ref)
   c:close()
-  if o.next ~= false then S.still_serving(t, listener, { source = o.source }) end
+  if o.next ~= false then
+    S.still_serving(t, listener, { source = o.next_source or o.source, header = o.next_header })
+  end
   return c
 end
 
