@@ -500,6 +500,7 @@ static void test_EC_SSL_11_R_SSL_01_packed_layout(void **state)
     assert_ptr_equal(si.subtlvs.ptr, buf + 28 + 3 + 5);
 }
 
+/* R-SSL-10 SIG_ALG, R-SSL-11 KEY_ALG, R-SSL-12 GROUP, R-SSL-13 SIG_SCHEME: each exposed. */
 static void test_EC_SSL_12_R_SSL_10_to_13_new_subtypes(void **state)
 {
     (void)state;
