@@ -51,7 +51,8 @@ static inline int psit_after(void **state)
 
 static inline void psit_path(char *out, size_t cap, const char *name)
 {
-    snprintf(out, cap, "%s/%s", psit_dir, name);
+    if (snprintf(out, cap, "%s/%s", psit_dir, name) >= (int)cap)
+        fail_msg("path too long: %s/%s", psit_dir, name);
 }
 
 /* Spawn proxysend with args (NULL-terminated), stdout to out_name, stderr to err_name. */
@@ -219,7 +220,8 @@ static inline void psit_start_server(ts_proc *p, const char *const *args, const 
     char line[200];
     if (ts_wait_line(rf, NULL, PSIT_WAIT_MS, line, sizeof line) != 0)
         fail_msg("proxysend wrote no ready file: %s", ts_last_error());
-    snprintf(addr, cap, "%s", line);
+    if (snprintf(addr, cap, "%s", line) >= (int)cap)
+        fail_msg("ready file line too long: %s", line);
 }
 
 #endif
