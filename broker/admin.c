@@ -331,7 +331,7 @@ static void route(admin_conn *ac, const pn_http_request *req)
         respond(ac, 200, json, ppb_admin_connections_json(b));
     } else if (pn_str_eq(req->path, "/api/v1/events")) {
         char v[32];
-        unsigned long long since = 0, limit = PPB_EVENTS_PAGE;
+        unsigned long long since = 0, limit = 0;
         char *end;
         if (pn_http_query_get(req->query, "since", v, sizeof(v)) >= 0) {
             errno = 0;
@@ -344,8 +344,8 @@ static void route(admin_conn *ac, const pn_http_request *req)
         if (pn_http_query_get(req->query, "limit", v, sizeof(v)) >= 0) {
             errno = 0;
             limit = strtoull(v, &end, 10);
-            if (errno || end == v || *end || limit == 0 || limit > PPB_EVENTS_PAGE) {
-                respond(ac, 400, json, error_body("limit must be 1..1000"));
+            if (errno || end == v || *end || limit == 0 || limit > PPB_EVENT_RING) {
+                respond(ac, 400, json, error_body("limit must be 1..10000"));
                 return;
             }
         }

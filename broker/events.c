@@ -314,7 +314,25 @@ void ppb_event_emit(ppb_broker *b, ppb_conn *c, const ppb_event_fields *f)
 void ppb_events_render_since(ppb_events *ev, uint64_t since, size_t limit, jbuf *out)
 {
     uint64_t oldest = ev->next_seq > PPB_EVENT_RING ? ev->next_seq - PPB_EVENT_RING : 1;
+    if (oldest < ev->oldest_seq)
+        oldest = ev->oldest_seq;
     uint64_t from = since < oldest ? oldest : since;
+    if (since == 0 && limit == 0) {
+        /* "everything you have": the newest events that fit PPB_EVENTS_ALL_BYTES, oldest first */
+        size_t bytes = 0;
+        from = ev->next_seq;
+        while (from > oldest) {
+            const char *j = ev->ring[(from - 2) % PPB_EVENT_RING];
+            size_t n = j ? strlen(j) + 1 : 0;
+            if (bytes + n > PPB_EVENTS_ALL_BYTES)
+                break;
+            bytes += n;
+            from--;
+        }
+        limit = PPB_EVENT_RING;
+    }
+    if (limit == 0)
+        limit = PPB_EVENTS_PAGE;
     uint64_t to = from;
     jbuf events;
     jb_init(&events, 64u << 20);

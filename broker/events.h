@@ -13,7 +13,8 @@
 
 #define PPB_EVENT_RING 10000
 #define PPB_REJECT_RING 1000
-#define PPB_EVENTS_PAGE 1000 /* most events one /api/v1/events answer carries */
+#define PPB_EVENTS_PAGE 1000            /* default page for since=N (N > 0) */
+#define PPB_EVENTS_ALL_BYTES (4u << 20) /* since=0 without limit: the newest events up to 4 MiB */
 
 typedef struct ppb_event_fields {
     const char *type;        /* proxy_header|proxy_reject|connack|close|auth_reject|acl_deny|security_reject */
@@ -39,7 +40,9 @@ void ppb_events_free(ppb_events *ev);
 /* Render, ring, log and count one event of connection c. */
 void ppb_event_emit(ppb_broker *b, ppb_conn *c, const ppb_event_fields *f);
 
-/* {"next":N,"events":[...]}: events with seq >= since (at most limit). */
+/* {"next":N,"events":[...]}: events with seq >= since, oldest first, at most limit (0 = the
+ * default page). since=0 with limit 0 means "what you have": the newest events that fit
+ * PPB_EVENTS_ALL_BYTES. */
 void ppb_events_render_since(ppb_events *ev, uint64_t since, size_t limit, jbuf *out);
 /* {"rejections":[...]} oldest first. */
 void ppb_events_render_rejections(ppb_events *ev, jbuf *out);
