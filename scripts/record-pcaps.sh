@@ -154,8 +154,9 @@ EOF
   broker_port=$(ready_port pp)
   broker_cn_port=$(ready_port ppcn)
   admin_addr=$(sed -n 's/.*"admin":"\([^"]*\)".*/\1/p' "$tmp/ppbroker.ready")
-  [ -n "$broker_port" ] && [ -n "$broker_cn_port" ] && [ -n "$admin_addr" ] ||
+  if [ -z "$broker_port" ] || [ -z "$broker_cn_port" ] || [ -z "$admin_addr" ]; then
     die "cannot read the listener ports from $(cat "$tmp/ppbroker.ready")"
+  fi
   say "ppbroker $ppbroker: pp=127.0.0.1:$broker_port ppcn=127.0.0.1:$broker_cn_port admin=$admin_addr"
 }
 
@@ -270,7 +271,7 @@ finish_capture() {
 
 run_client() { # LOG COMMAND...: a client with a hard bound, its output kept for recording.txt
   local log=$1; shift
-  printf '$' >>"$log"; printf ' %q' "$@" >>"$log"; printf '\n' >>"$log"
+  { printf '$'; printf ' %q' "$@"; printf '\n'; } >>"$log"
   timeout 20 "$@" >>"$log" 2>&1
 }
 
@@ -406,4 +407,6 @@ rm -f "$tmp"/out/*.err
 mkdir -p "$outdir"
 cp "$tmp"/out/*.pcap "$tmp/out/recording.txt" "$outdir"/
 say "wrote to $outdir:"
-(cd "$outdir" && ls -l ./*.pcap recording.txt | awk '{ printf "  %6d  %s\n", $5, $NF }') >&2
+for f in "$tmp"/out/*.pcap "$tmp/out/recording.txt"; do
+  printf '  %6d  %s\n' "$(stat -c %s "$f")" "$(basename "$f")" >&2
+done
