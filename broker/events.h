@@ -14,7 +14,7 @@
 #define PPB_EVENT_RING 10000
 #define PPB_REJECT_RING 1000
 #define PPB_EVENTS_PAGE 1000            /* default page for since=N (N > 0) */
-#define PPB_EVENTS_ALL_BYTES (4u << 20) /* since=0 without limit: the newest events up to 4 MiB */
+#define PPB_EVENTS_ALL_BYTES (1u << 20) /* since=0 without limit: the newest events up to 1 MiB */
 
 typedef struct ppb_event_fields {
     const char *type;        /* proxy_header|proxy_reject|connack|close|auth_reject|acl_deny|security_reject */
