@@ -618,6 +618,17 @@ static void t_unspec_proxy(pp_build_spec *s, pp_options *o)
     s->transport = PP_TRANS_UNSPEC;
     o->reject_unspec_proxy = true;
 }
+static void t_dgram(pp_build_spec *s, pp_options *o)
+{
+    s->transport = PP_TRANS_DGRAM;
+    o->reject_dgram = true;
+}
+static void t_local_bad_family(pp_build_spec *s, pp_options *o)
+{
+    s->command = PP_CMD_LOCAL;
+    s->fam_override = 0x41;
+    o->reject_local_bad_family = true;
+}
 static void t_v2_only(pp_build_spec *s, pp_options *o)
 {
     s->version = 1;
@@ -689,6 +700,8 @@ static const bad_case bad_cases[] = {
     {"EC-C-06 CRC byte-swapped", "crc32c.mismatch", t_crc_swapped, 0},
     {"CRC required, absent", "crc32c.missing", t_crc_missing, 0},
     {"EC-V2-12 PROXY UNSPEC by policy", "v2.unspec_rejected", t_unspec_proxy, 0},
+    {"A-18 UDP4 on a stream listener by policy", "v2.dgram_rejected", t_dgram, 0},
+    {"EC-V2-11 LOCAL with family 4 by policy", "v2.bad_family", t_local_bad_family, 0},
     {"EC-S-07 v1 on a v2-only listener", "detect.version_not_allowed", t_v2_only, 0},
     {"EC-S-07 v2 on a v1-only listener", "detect.version_not_allowed", t_v1_only, 0},
     {"A-02 over max_header", "header.too_large", t_too_large, 0},
@@ -762,6 +775,16 @@ static void test_unmodified_bases_are_accepted(void **state)
     assert_true(h.crc_present && h.crc_ok);
     pp_options o = {.require_crc32c = true};
     assert_int_equal(pp_parse(buf, (size_t)n, &o, &h), n);
+    pp_build_spec_init(&s);
+    s.command = PP_CMD_LOCAL;
+    s.fam_override = 0x41; /* R-V2-07: LOCAL ignores the family byte by default */
+    n = pp_build(&s, buf, sizeof buf);
+    assert_int_equal(pp_parse(buf, (size_t)n, NULL, &h), n);
+    assert_false(h.use_carried);
+    pp_build_spec_init(&s);
+    s.transport = PP_TRANS_DGRAM; /* used by default */
+    n = pp_build(&s, buf, sizeof buf);
+    assert_int_equal(pp_parse(buf, (size_t)n, NULL, &h), n);
     pp_build_spec_init(&s);
     t_v1(&s, "PROXY TCP4 10.0.0.1 1.2.3.4 80 443\r\n");
     n = pp_build(&s, buf, sizeof buf);
