@@ -17,6 +17,8 @@ int pc_open_pcap(lua_State *L);    /* capture reading, flows, reassembly */
 int pc_open_tls(lua_State *L);
 /* Privileged helpers for target profiles only (processes, files). */
 int pc_open_host(lua_State *L);
+/* host.make_pki(dir, {ca=, leaves={{name=, cn=, server=}}}): a throwaway CA and leaves. */
+int pc_l_make_pki(lua_State *L);
 
 /* Embedded Lua sources (lua/ppconform and lua/targets), generated at build time. */
 typedef struct pc_embedded {

@@ -341,7 +341,8 @@ int pc_open_host(lua_State *L)
     static const luaL_Reg fns[] = {
         {"spawn", l_spawn}, {"tmpdir", l_tmpdir}, {"write_file", l_write_file},
         {"read_file", l_read_file}, {"rmtree", l_rmtree}, {"program_path", l_program_path},
-        {"is_executable", l_is_executable}, {"getenv", l_getenv}, {NULL, NULL},
+        {"is_executable", l_is_executable}, {"getenv", l_getenv}, {"make_pki", pc_l_make_pki},
+        {NULL, NULL},
     };
     luaL_newlib(L, fns);
     return 1;

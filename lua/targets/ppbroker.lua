@@ -2,17 +2,28 @@
 -- The runner writes a config with the listeners the suite needs (all on port 0), starts
 -- ppbroker as a child with --ready-file, polls for that file with a deadline (never a
 -- sleep), reads the bound addresses from it, and stops the child by PID at the end.
+-- When a ppbroker build refuses the extended listeners (TLS, CN, trusted proxies), the
+-- profile starts it again with the basic ones and the missing capabilities skip cases.
 local P = { name = "ppbroker" }
 
-local LISTENERS = {
-  -- name      proxy   versions
-  { "pp",     true,  "1,2" },
-  { "pp1",    true,  "1" },
-  { "pp2",    true,  "2" },
-  { "plain",  false, nil },
+-- name, kind, extra keys (without the listener prefix)
+local BASIC = {
+  { "pp", "tcp", { proxy_protocol = "on", proxy_protocol_versions = "1,2" } },
+  { "pp1", "tcp", { proxy_protocol = "on", proxy_protocol_versions = "1" } },
+  { "pp2", "tcp", { proxy_protocol = "on", proxy_protocol_versions = "2" } },
+  { "plain", "tcp", {} },
+}
+local EXTENDED = {
+  { "pp_cn", "tcp", { proxy_protocol = "on", proxy_protocol_use_cn_as_username = "on",
+                      proxy_protocol_cn_policy = "require" } },
+  { "pp_cn_fallback", "tcp", { proxy_protocol = "on", proxy_protocol_use_cn_as_username = "on",
+                               proxy_protocol_cn_policy = "fallback" } },
+  { "pp_trusted", "tcp", { proxy_protocol = "on", proxy_protocol_trusted_proxies = "127.0.0.2/32" } },
+  { "tls", "ssl", { require_certificate = "on", use_identity_as_username = "on", tls = true } },
+  { "pp_tls", "ssl", { proxy_protocol = "on", require_certificate = "on", tls = true } },
 }
 
-function P.config(opts)
+function P.config(opts, listeners, pki)
   local lines = {
     "# written by ppconform for one run",
     "allow_anonymous = on",
@@ -20,49 +31,79 @@ function P.config(opts)
     "log.format = json",
     "admin.listener = 127.0.0.1:0",
   }
-  for _, l in ipairs(LISTENERS) do
-    local name, proxy, versions = l[1], l[2], l[3]
-    lines[#lines + 1] = ("listener.tcp.%s = 127.0.0.1:0"):format(name)
-    if proxy then
-      lines[#lines + 1] = ("listener.tcp.%s.proxy_protocol = on"):format(name)
-      lines[#lines + 1] = ("listener.tcp.%s.proxy_protocol_versions = %s"):format(name, versions)
-      lines[#lines + 1] = ("listener.tcp.%s.proxy_protocol_timeout = %s"):format(name, opts.header_timeout or "3s")
+  for _, l in ipairs(listeners) do
+    local name, kind, keys = l[1], l[2], l[3]
+    local prefix = ("listener.%s.%s"):format(kind, name)
+    lines[#lines + 1] = prefix .. " = 127.0.0.1:0"
+    local names = {}
+    for k in pairs(keys) do names[#names + 1] = k end
+    table.sort(names)
+    for _, k in ipairs(names) do
+      if k == "tls" then
+        lines[#lines + 1] = prefix .. ".certfile = " .. pki .. "/server.pem"
+        lines[#lines + 1] = prefix .. ".keyfile = " .. pki .. "/server.key"
+        lines[#lines + 1] = prefix .. ".cafile = " .. pki .. "/ca.pem"
+      else
+        lines[#lines + 1] = ("%s.%s = %s"):format(prefix, k, keys[k])
+      end
+    end
+    if keys.proxy_protocol then
+      lines[#lines + 1] = prefix .. ".proxy_protocol_timeout = " .. (opts.header_timeout or "3s")
     end
   end
   return table.concat(lines, "\n") .. "\n"
 end
 
--- start(h) where h = {host=, core=, json=, oracle=, opts=} -> state
-function P.start(h)
+-- Start once with a listener set; returns info (the ready file) or nil, why.
+local function try_start(h, dir, listeners, tag)
   local host, core, json, opts = h.host, h.core, h.json, h.opts
-  local bin = opts.broker or host.program_path("ppbroker")
-  if not bin or not host.is_executable(bin) then
-    error("ppbroker not found (looked next to ppconform: " .. tostring(bin) .. "); build it or pass --broker PATH", 0)
-  end
-  local dir = host.tmpdir("ppconform-ppbroker")
-  local conf, ready, log = dir .. "/ppbroker.conf", dir .. "/ready.json", dir .. "/ppbroker.log"
-  host.write_file(conf, P.config(opts))
-  local argv = { bin, "-c", conf, "--ready-file", ready }
+  local conf, ready, log = dir .. "/ppbroker-" .. tag .. ".conf", dir .. "/ready-" .. tag .. ".json", dir .. "/ppbroker.log"
+  host.write_file(conf, P.config(opts, listeners, dir))
+  local argv = { h.bin, "-c", conf, "--ready-file", ready }
   for _, q in ipairs(opts.quirks or {}) do argv[#argv + 1] = "--quirk"; argv[#argv + 1] = q end
   local proc = host.spawn(argv, { stdout = log, stderr = log })
   local deadline = core.now() + math.floor(10000 * (opts.scale or 1))
-  local info
   while true do
     local text = host.read_file(ready)
     if text and text:find("}%s*$") then
       local ok, v = pcall(json.decode, text)
-      if ok and type(v) == "table" then info = v; break end
+      if ok and type(v) == "table" then return v, proc end
     end
     local alive, how = proc:alive()
     if not alive then
       local tail = host.read_file(log) or ""
-      error(("ppbroker exited before it was ready (%s)%s"):format(how, tail ~= "" and (":\n" .. tail:sub(-2000)) or ""), 0)
+      return nil, ("ppbroker exited before it was ready (%s)%s"):format(how, tail ~= "" and (":\n" .. tail:sub(-1500)) or "")
     end
     if core.now() >= deadline then
       proc:stop(2000)
-      error("ppbroker did not write its ready file within 10 s (" .. ready .. ")", 0)
+      return nil, "ppbroker did not write its ready file within 10 s (" .. ready .. ")"
     end
     core.sleep_until(math.min(deadline, core.now() + 10))
+  end
+end
+
+-- start(h) where h = {host=, core=, json=, oracle=, opts=} -> state
+function P.start(h)
+  local host, opts = h.host, h.opts
+  h.bin = opts.broker or host.program_path("ppbroker")
+  if not h.bin or not host.is_executable(h.bin) then
+    error("ppbroker not found (looked next to ppconform: " .. tostring(h.bin) .. "); build it or pass --broker PATH", 0)
+  end
+  local dir = host.tmpdir("ppconform-ppbroker")
+  host.make_pki(dir, { ca = "ppconform test CA", leaves = {
+    { name = "server", cn = "localhost", server = true },
+    { name = "client", cn = "alice" },
+    { name = "client2", cn = "bob" },
+  } })
+  local all = {}
+  for _, l in ipairs(BASIC) do all[#all + 1] = l end
+  for _, l in ipairs(EXTENDED) do all[#all + 1] = l end
+  local notes = {}
+  local info, proc = try_start(h, dir, all, "full")
+  if not info then
+    notes[#notes + 1] = "extended listeners refused, running with the basic ones: " .. tostring(proc):sub(1, 300)
+    info, proc = try_start(h, dir, BASIC, "basic")
+    if not info then error(proc, 0) end
   end
   local listeners, caps = {}, {
     ["oracle.sessions"] = true, ["oracle.events"] = true, ["oracle.rejections"] = true,
@@ -73,11 +114,19 @@ function P.start(h)
     listeners[name] = { address = l.address, proxy = l.proxy_protocol, kind = l.kind }
     caps["listener." .. name] = true
   end
+  if listeners.pp_cn then caps["feature.cn_as_username"] = true end
+  if listeners.pp_trusted then caps["feature.trusted_proxies"] = true end
+  if listeners.tls then caps["feature.tls"] = true; caps["feature.client_certificates"] = true end
   for _, q in ipairs(opts.quirks or {}) do caps["quirk." .. q] = true end
   return {
     name = "ppbroker", version = info.version, pid = info.pid or proc.pid, proc = proc, dir = dir,
-    log = log, listeners = listeners, capabilities = caps,
+    log = dir .. "/ppbroker.log", listeners = listeners, capabilities = caps, notes = notes,
     oracle = h.oracle.ppbroker_admin(info.admin, opts.scale),
+    -- files for TLS cases: tls.client{cert = t.target.pki.client_cert, ...}
+    pki = { ca = dir .. "/ca.pem", client_cert = dir .. "/client.pem", client_key = dir .. "/client.key",
+            client2_cert = dir .. "/client2.pem", client2_key = dir .. "/client2.key",
+            client_cn = "alice", client2_cn = "bob" },
+    trusted_source = "127.0.0.2",
     header_timeout_ms = 3000, keep = opts.keep,
   }
 end
