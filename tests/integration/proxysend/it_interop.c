@@ -288,7 +288,7 @@ static void test_nginx_senders_reported_correctly(void **state)
     psit_path(errlog, sizeof errlog, "nginx-error.log");
     snprintf(cfg, sizeof cfg,
              "load_module /usr/lib/nginx/modules/ngx_stream_module.so;\n"
-             "worker_processes 1;\npid %s/nginx.pid;\nerror_log %s info;\n"
+             "pid %s/nginx.pid;\nerror_log %s info;\n"
              "events { worker_connections 64; }\n"
              "stream {\n"
              "    server { listen 127.0.0.1:%u; proxy_pass %s; proxy_protocol on; }\n"
@@ -301,7 +301,10 @@ static void test_nginx_senders_reported_correctly(void **state)
     char out[600];
     psit_path(out, sizeof out, "nginx.out");
     ts_proc ng;
-    assert_int_equal(ts_spawn(&ng, (const char *[]){"/usr/sbin/nginx", "-e", errlog, "-c", path, "-g", "daemon off;",
+    assert_int_equal(ts_spawn(&ng, (const char *[]){"/usr/sbin/nginx", "-e", errlog, "-c", path, "-g",
+                                                    /* one process: a stop by PID (even SIGKILL after a
+                                                       failed assertion) leaves no orphaned worker */
+                                                    "daemon off; master_process off;",
                                                     NULL},
                               NULL, out, out),
                      0);
