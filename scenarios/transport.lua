@@ -50,9 +50,9 @@ suite {
   case {
     id = "TRN-003", title = "A valid header from outside the trusted proxies is refused",
     level = "SHOULD", severity = "critical", refs = { "R-GEN-15", "R-SEC-02" },
-    requires = { "listener.pp_trusted", "feature.trusted_proxies" }, timeout = "10s",
+    requires = { "listener.trusted", "feature.trusted_proxies" }, timeout = "10s",
     run = function(t)
-      local c = t:connect("pp_trusted", { source = "127.0.0.1" })
+      local c = t:connect("trusted", { source = "127.0.0.1" })
       local cid = t:unique "untrusted"
       c:send { proxy.v2 { src = "203.0.113.30:1", dst = "192.0.2.1:1883" }, mqtt.connect { client_id = cid } }
       C.closed_silently(t, c, "refused without an answer")
@@ -62,9 +62,9 @@ suite {
 
   case {
     id = "TRN-004", title = "The same header from a trusted proxy address is accepted",
-    level = "SHOULD", refs = { "R-GEN-15" }, requires = { "listener.pp_trusted", "feature.trusted_proxies" },
+    level = "SHOULD", refs = { "R-GEN-15" }, requires = { "listener.trusted", "feature.trusted_proxies" },
     run = function(t)
-      local c = t:connect("pp_trusted", { source = t.target.trusted_source or "127.0.0.2" })
+      local c = t:connect("trusted", { source = t.target.trusted_source or "127.0.0.254" })
       C.connect_ok(t, c, proxy.v2 { src = "203.0.113.31:1", dst = "192.0.2.1:1883" })
     end,
   },

@@ -13,15 +13,19 @@ local BASIC = {
   { "pp2", "tcp", { proxy_protocol = "on", proxy_protocol_versions = "2" } },
   { "plain", "tcp", {} },
 }
+-- names shared with the suite (scenarios/*.lua): cn, cnfb, trusted, crc, tls, pp_tls
+local TRUSTED_SOURCE = "127.0.0.254" -- our default source 127.0.0.1 is outside the list
 local EXTENDED = {
-  { "pp_cn", "tcp", { proxy_protocol = "on", proxy_protocol_use_cn_as_username = "on",
-                      proxy_protocol_cn_policy = "require" } },
-  { "pp_cn_fallback", "tcp", { proxy_protocol = "on", proxy_protocol_use_cn_as_username = "on",
-                               proxy_protocol_cn_policy = "fallback" } },
-  { "pp_trusted", "tcp", { proxy_protocol = "on", proxy_protocol_trusted_proxies = "127.0.0.2/32" } },
+  { "cn", "tcp", { proxy_protocol = "on", proxy_protocol_use_cn_as_username = "on",
+                   proxy_protocol_cn_policy = "require" } },
+  { "cnfb", "tcp", { proxy_protocol = "on", proxy_protocol_use_cn_as_username = "on",
+                     proxy_protocol_cn_policy = "fallback" } },
+  { "trusted", "tcp", { proxy_protocol = "on", proxy_protocol_trusted_proxies = TRUSTED_SOURCE .. "/32" } },
   { "tls", "ssl", { require_certificate = "on", use_identity_as_username = "on", tls = true } },
   { "pp_tls", "ssl", { proxy_protocol = "on", require_certificate = "on", tls = true } },
 }
+local CRC = { { "crc", "tcp", { proxy_protocol = "on", proxy_protocol_versions = "2",
+                                proxy_protocol_require_crc32c = "on" } } }
 
 function P.config(opts, listeners, pki)
   local lines = {
@@ -95,15 +99,20 @@ function P.start(h)
     { name = "client", cn = "alice" },
     { name = "client2", cn = "bob" },
   } })
-  local all = {}
-  for _, l in ipairs(BASIC) do all[#all + 1] = l end
-  for _, l in ipairs(EXTENDED) do all[#all + 1] = l end
+  local function join(...)
+    local out = {}
+    for _, set in ipairs { ... } do for _, l in ipairs(set) do out[#out + 1] = l end end
+    return out
+  end
+  -- the widest listener set this ppbroker build accepts
   local notes = {}
-  local info, proc = try_start(h, dir, all, "full")
-  if not info then
-    notes[#notes + 1] = "extended listeners refused, running with the basic ones: " .. tostring(proc):sub(1, 300)
-    info, proc = try_start(h, dir, BASIC, "basic")
-    if not info then error(proc, 0) end
+  local info, proc
+  for _, tier in ipairs { { "full", join(BASIC, EXTENDED, CRC) }, { "nocrc", join(BASIC, EXTENDED) },
+                          { "basic", BASIC } } do
+    info, proc = try_start(h, dir, tier[2], tier[1])
+    if info then break end
+    notes[#notes + 1] = ("listener set %q refused: %s"):format(tier[1], tostring(proc):sub(1, 300))
+    if tier[1] == "basic" then error(proc, 0) end
   end
   local listeners, caps = {}, {
     ["oracle.sessions"] = true, ["oracle.events"] = true, ["oracle.rejections"] = true,
@@ -114,8 +123,9 @@ function P.start(h)
     listeners[name] = { address = l.address, proxy = l.proxy_protocol, kind = l.kind }
     caps["listener." .. name] = true
   end
-  if listeners.pp_cn then caps["feature.cn_as_username"] = true end
-  if listeners.pp_trusted then caps["feature.trusted_proxies"] = true end
+  if listeners.cn then caps["feature.cn_as_username"] = true end
+  if listeners.trusted then caps["feature.trusted_proxies"] = true end
+  if listeners.crc then caps["feature.require_crc32c"] = true end
   if listeners.tls then caps["feature.tls"] = true; caps["feature.client_certificates"] = true end
   for _, q in ipairs(opts.quirks or {}) do caps["quirk." .. q] = true end
   return {
@@ -126,7 +136,7 @@ function P.start(h)
     pki = { ca = dir .. "/ca.pem", client_cert = dir .. "/client.pem", client_key = dir .. "/client.key",
             client2_cert = dir .. "/client2.pem", client2_key = dir .. "/client2.key",
             client_cn = "alice", client2_cn = "bob" },
-    trusted_source = "127.0.0.2",
+    trusted_source = TRUSTED_SOURCE,
     header_timeout_ms = 3000, keep = opts.keep,
   }
 end
