@@ -289,6 +289,47 @@ static void test_log_line_per_connection_outcome(void **state)
     assert_int_equal(bh_stop(&h), 0);
 }
 
+static void test_text_log_format_key_value(void **state)
+{
+    (void)state;
+    bh h;
+    assert_int_equal(bh_start_config(&h,
+                                     "listener.tcp.pp = 127.0.0.1:0\n"
+                                     "listener.tcp.pp.proxy_protocol = on\n"
+                                     "admin.listener = 127.0.0.1:0\n"
+                                     "log.format = text\n",
+                                     NULL),
+                     0);
+    int fd = ts_connect(h.pp, NULL, 2000);
+    assert_true(fd >= 0);
+    char real[64];
+    local_text(fd, real, sizeof(real));
+    static const char bad[] = "PROXY TCP4 1.2.3.4 5.6.7.8 01 2\r\n";
+    assert_int_equal(ts_send_all(fd, bad, sizeof(bad) - 1, 2000), 0);
+    size_t got;
+    ts_end e = ts_expect_close(fd, 5000, &got);
+    assert_true(e == TS_END_FIN || e == TS_END_RST);
+    close(fd);
+    char needle[128], line[4096];
+    snprintf(needle, sizeof(needle), "real_peer=%s", real);
+    assert_int_equal(ts_wait_line(h.log, needle, 5000, line, sizeof(line)), 0);
+    assert_non_null(strstr(line, "level=warning event=proxy_reject"));
+    assert_non_null(strstr(line, "listener=pp"));
+    assert_non_null(strstr(line, "reason=v1.leading_zero"));
+    assert_non_null(strstr(line, "outcome=refused"));
+    assert_non_null(strstr(line, "message=\"")); /* values with spaces are quoted */
+    assert_int_equal(bh_stop(&h), 0);
+}
+
+static void test_unwritable_log_file_exit_2(void **state)
+{
+    (void)state;
+    const char *conf = write_conf("log.conf", "listener.tcp.a = 127.0.0.1:0\n");
+    const char *args[] = {"-c", conf, "--log-file", "/nonexistent/dir/ppbroker.log", NULL};
+    assert_int_equal(run(args, NULL), 2);
+    file_contains(errf, "--log-file /nonexistent/dir/ppbroker.log");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +343,8 @@ int main(void)
         cmocka_unit_test(test_bind_failure_exit_3_names_listener),
         cmocka_unit_test(test_passwd_helper_and_login),
         cmocka_unit_test(test_log_line_per_connection_outcome),
+        cmocka_unit_test(test_text_log_format_key_value),
+        cmocka_unit_test(test_unwritable_log_file_exit_2),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
