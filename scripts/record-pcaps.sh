@@ -48,6 +48,7 @@ find_ppbroker() {
 }
 ppbroker=$(find_ppbroker) || die "no ppbroker binary: build it (cmake --build build --target ppbroker) or set PPBROKER"
 [ -x "$ppbroker" ] || die "PPBROKER=$ppbroker is not executable"
+ppdecode=$(dirname "$ppbroker")/ppdecode   # optional: decodes each header into recording.txt
 
 # ---- processes and cleanup ----------------------------------------------------------------
 
@@ -343,7 +344,7 @@ record() {
 admin_get() { curl -fs --max-time 5 "http://$admin_addr$1"; }
 
 write_provenance() {
-  local f=$tmp/out/recording.txt
+  local f=$tmp/out/recording.txt header_hex
   {
     echo "# Written by scripts/record-pcaps.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ). Ports and times differ per run."
     echo
@@ -376,7 +377,13 @@ write_provenance() {
       tshark -r "$p" 2>/dev/null | sed 's/\(Len=[0-9]*\).*/\1/; s/^ *//'   # one line a packet
       echo "### tshark -Y proxy -O proxy (its SSL sub-TLV decoding is incomplete, see README)"
       tshark -r "$p" -Y proxy -O proxy 2>/dev/null | sed -n '/^PROXY Protocol/,/^$/p'
-      case $p in *-client-tls.pcap) continue ;; esac   # encrypted: the hex says nothing
+      case $p in *-client-tls.pcap) continue ;; esac   # encrypted: nothing more to decode
+      # Both senders write the header in a segment of its own: the first one with data.
+      header_hex=$(tshark -r "$p" -Y 'tcp.len > 0' -T fields -e tcp.payload 2>/dev/null | sed -n 1p)
+      if [ -x "$ppdecode" ]; then
+        echo "### ppdecode of the first client segment (the project's decoder)"
+        "$ppdecode" "$header_hex" || true
+      fi
       echo "### bytes each way (tshark -q -z follow,tcp,hex,0; indented lines are broker to client)"
       tshark -r "$p" -q -z follow,tcp,hex,0 2>/dev/null | sed -n '/^Node 1:/,/^=====/p' | sed '1d;$d'
     done

@@ -253,7 +253,8 @@ static void test_R_GEN_01_plain_mqtt_is_not_a_header(void **state)
     assert_int_equal(DECODE_STR("\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c\x00\x00", &h, err), -1);
 }
 
-/* HAProxy's send-proxy-v2-ssl-cn header from pcaps/haproxy-send-proxy-v2-ssl-cn-pub.pcap. */
+/* A send-proxy-v2-ssl-cn header as HAProxy 2.6 wrote it in pcaps/haproxy-send-proxy-v2-ssl-cn-pub.pcap
+ * (one recording; the source port differs in every run). */
 static const char ssl_cn_header[] = "\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x26"
                                     "\x7f\x00\x00\x1f\x7f\x00\x00\x02\xc7\xd7\x49\xf4"
                                     "\x20\x00\x17\x07\x00\x00\x00\x00"
