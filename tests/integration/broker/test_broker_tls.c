@@ -38,8 +38,13 @@ static int group_setup(void **state)
              "listener.ssl.tlspp = 127.0.0.1:0\n"
              "listener.ssl.tlspp.certfile = %s/server.pem\n"
              "listener.ssl.tlspp.keyfile = %s/server.key\n"
-             "listener.ssl.tlspp.proxy_protocol = on\n",
-             pki, pki, pki, pki, pki, pki, pki);
+             "listener.ssl.tlspp.proxy_protocol = on\n"
+             "listener.ssl.tlscn = 127.0.0.1:0\n"
+             "listener.ssl.tlscn.certfile = %s/server.pem\n"
+             "listener.ssl.tlscn.keyfile = %s/server.key\n"
+             "listener.ssl.tlscn.proxy_protocol = on\n"
+             "listener.ssl.tlscn.proxy_protocol_use_cn_as_username = on\n",
+             pki, pki, pki, pki, pki, pki, pki, pki, pki);
     return bh_start(&B, extra, NULL);
 }
 
@@ -198,6 +203,35 @@ static void test_proxy_header_before_tls(void **state)
     tls_close(&c);
 }
 
+/* PROXY before TLS with CN as username: the CN comes from the header's SSL TLV (issue 4
+ * item 3 on ssl listeners), the TLS session itself carries no client certificate. */
+static void test_R_SSL_08_cn_from_header_on_ssl_listener(void **state)
+{
+    (void)state;
+    pp_build_spec s;
+    pp_build_spec_init(&s);
+    pp_endpoint_parse("203.0.113.7:40000", &s.src);
+    pp_endpoint_parse("192.0.2.1:8883", &s.dst);
+    pp_build_tlv subs[1] = {PP_BUILD_TLV(PP_SSL_CN, (const uint8_t *)"alice", 5)};
+    pp_build_ssl ssl = {.client = 0x07, .verify = 0, .subs = subs, .nsubs = 1};
+    pp_build_tlv t = PP_BUILD_TLV(PP_TLV_SSL, NULL, 0);
+    s.tlvs = &t;
+    s.ntlvs = 1;
+    s.ssl = &ssl;
+    uint8_t h[256];
+    ssize_t n = pp_build(&s, h, sizeof(h));
+    assert_true(n > 0);
+    tls_client c;
+    assert_int_equal(tls_open(&c, "tlscn", h, (size_t)n, pki, NULL), 0);
+    assert_int_equal(tls_connect_mqtt(&c, "tls-cn"), 0);
+    char user[64], src[32];
+    session_field("tls-cn", "username", user, sizeof(user));
+    session_field("tls-cn", "username_source", src, sizeof(src));
+    assert_string_equal(user, "alice");
+    assert_string_equal(src, "cn");
+    tls_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_tls_identity_as_username),
         cmocka_unit_test(test_tls_certificate_from_another_ca_refused),
         cmocka_unit_test(test_proxy_header_before_tls),
+        cmocka_unit_test(test_R_SSL_08_cn_from_header_on_ssl_listener),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
