@@ -146,6 +146,21 @@ static void test_exit_codes_for_usage_load_nothing_and_target_errors(void **stat
     assert_true(it_file_contains(out, "cannot connect"));
 }
 
+static void test_a_target_crash_is_an_error_with_exit_3(void **state)
+{
+    (void)state;
+    char json[700], out[700];
+    path_in(json, sizeof json, "crash.json");
+    path_in(out, sizeof out, "crash.out");
+    const char *args[] = {"run", "--profile", PPC_FIXTURES "/crash_profile.lua", "--scenarios",
+                          PPC_SOURCE_DIR "/scenarios/detection.lua", "-j", "1", "--json", json, "DET-004", "DET-005", NULL};
+    assert_int_equal(it_run_ppconform(args, out), 3);
+    assert_string_equal(it_verdict(json, "DET-004"), "ERROR");
+    assert_string_equal(it_verdict(json, "DET-005"), "ERROR");
+    assert_true(it_file_contains(out, "the target died during this case: signal 11"));
+    assert_true(it_file_contains(out, "(crash)"));
+}
+
 static void test_against_ppbroker_and_a_quirk(void **state)
 {
     (void)state;
@@ -174,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_silent_receiver_fails_the_positive_cases),
         cmocka_unit_test(test_every_verdict_comes_out_as_designed),
         cmocka_unit_test(test_exit_codes_for_usage_load_nothing_and_target_errors),
+        cmocka_unit_test(test_a_target_crash_is_an_error_with_exit_3),
         cmocka_unit_test(test_against_ppbroker_and_a_quirk),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

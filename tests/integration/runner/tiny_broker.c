@@ -7,6 +7,7 @@
  * MODE good:   the header is mandatory (v1 line or v2); anything else is closed unanswered.
  * MODE wrong:  guesses: a connection without a header is served too (the R-GEN-14 defect).
  * MODE silent: never answers and never closes (until its 5 s receive timeout).
+ * MODE crash:  dies of SIGSEGV on its first connection (to test crash reporting).
  * It exists to show that ppconform reports the right verdicts for a right and a wrong
  * receiver; it is not a broker.
  */
@@ -102,8 +103,9 @@ static void serve(int fd, const char *mode)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3 || (strcmp(argv[1], "good") && strcmp(argv[1], "wrong") && strcmp(argv[1], "silent"))) {
-        fprintf(stderr, "usage: tiny_broker good|wrong|silent READY_FILE\n");
+    if (argc != 3 || (strcmp(argv[1], "good") && strcmp(argv[1], "wrong") && strcmp(argv[1], "silent") &&
+                      strcmp(argv[1], "crash"))) {
+        fprintf(stderr, "usage: tiny_broker good|wrong|silent|crash READY_FILE\n");
         return 2;
     }
     struct sigaction sa = {.sa_handler = SIG_IGN, .sa_flags = SA_NOCLDWAIT};
@@ -130,6 +132,10 @@ int main(int argc, char **argv)
             if (errno == EINTR)
                 continue;
             return 1;
+        }
+        if (strcmp(argv[1], "crash") == 0) {
+            signal(SIGSEGV, SIG_DFL);
+            raise(SIGSEGV);
         }
         pid_t pid = fork();
         if (pid == 0) {
