@@ -74,7 +74,7 @@ static const char USAGE[] =
     "  4  the selectors matched no case\n"
     "  When several apply: 2, then 4, then 3, then 1.\n";
 
-static volatile sig_atomic_t interrupted;
+static volatile int interrupted;
 static void on_signal(int sig)
 {
     (void)sig;
@@ -328,6 +328,7 @@ static int run_with_args(run_args *ap)
     uint64_t t0 = pn_now_ms();
     pc_result *results = pc_xcalloc(n, sizeof *results);
     pc_target_info info = {0};
+    a.o.interrupted = &interrupted;
     int ran = pc_runner_run(st, &cat, idx, n, &a.o, results, &info);
     pc_report_meta m = {
         .tool_version = PPC_VERSION, .target_name = info.name ? info.name : (a.o.address ? a.o.address : "ppbroker"),

@@ -130,7 +130,10 @@ static int l_spawn(lua_State *L)
     sigaddset(&def, SIGINT);
     sigaddset(&def, SIGCHLD);
     posix_spawnattr_setsigdefault(&at, &def);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    /* its own process group: a Ctrl-C at the terminal reaches ppconform only, which then
+     * stops the target by PID after writing its reports */
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
     pid_t pid;
     int rc = posix_spawn(&pid, argv[0], &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);

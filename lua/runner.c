@@ -416,9 +416,15 @@ int pc_runner_run(pc_state *st, const pc_catalog *cat, const size_t *idx, size_t
     bool target_down = false;
     char *down_how = NULL;
 
+    bool stopping = false;
     while (finished < total) {
+        if (o->interrupted && *o->interrupted && !stopping) {
+            stopping = true; /* no new cases; the running ones end as ERROR */
+            for (size_t k = 0; k < nactive; k++)
+                pc_run_abort(active[k].run, PC_RUN_ERROR, "interrupted (SIGINT/SIGTERM)");
+        }
         /* fill free slots */
-        while (nactive < (size_t)jobs && next < total && !target_down) {
+        while (nactive < (size_t)jobs && next < total && !target_down && !stopping) {
             size_t ri = next / (size_t)repeat;
             int rep = (int)(next % (size_t)repeat);
             next++;
@@ -445,7 +451,7 @@ int pc_runner_run(pc_state *st, const pc_catalog *cat, const size_t *idx, size_t
             progress(o, finished, total, c->id);
         }
         if (nactive == 0) {
-            if (next >= total || target_down)
+            if (next >= total || target_down || stopping)
                 break;
             continue;
         }
@@ -476,7 +482,8 @@ int pc_runner_run(pc_state *st, const pc_catalog *cat, const size_t *idx, size_t
     for (size_t i = 0; i < n; i++)
         if (results[i].repeats == 0) {
             results[i].verdict = PC_ERROR;
-            results[i].reason = pc_printf("not run: the target is down (%s)", down_how ? down_how : "?");
+            results[i].reason = stopping ? pc_strdup("not run: interrupted")
+                                         : pc_printf("not run: the target is down (%s)", down_how ? down_how : "?");
             results[i].repeats = 1;
         }
     for (size_t i = 0; i < n; i++) {

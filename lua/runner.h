@@ -26,6 +26,7 @@ typedef struct pc_runner_opts {
     const pc_known *known;
     bool progress;             /* a progress line on stderr */
     const char *repro_prefix;  /* "ppconform run --target ..." without selectors */
+    volatile int *interrupted; /* set by a signal handler: stop, report what ran, stop the target */
 } pc_runner_opts;
 
 typedef struct pc_target_info {
