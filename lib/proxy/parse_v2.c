@@ -188,12 +188,21 @@ ssize_t pp_parse_v2(const uint8_t *buf, size_t len, const pp_options *opts, pp_h
         if (opts->require_crc32c)
             return PP_ERR_CRC_MISSING; /* an unread CRC cannot satisfy the policy */
     } else {
+        /* HAProxy writes the CRC32C TLV first. Then its CRC is started before the TLV walk:
+         * the two dependency chains (crc32 instructions, TLV length loads) overlap in the
+         * CPU instead of running one after the other. Verdicts still come in byte order. */
+        uint32_t early_crc = 0;
+        bool early = !opts->skip_crc32c && total - tlv_start >= 7 && buf[tlv_start] == PP_TLV_CRC32C &&
+                     pp_be16(buf + tlv_start + 1) == 4;
+        if (early)
+            early_crc = pp_crc32c_header(buf, total, tlv_start + 3);
         r = walk_tlvs(buf, tlv_start, total, opts, &w);
         if (r)
             return r;
         if (w.crc_off && !opts->skip_crc32c) {
             size_t at = w.crc_off + 3;
-            crc_ok = pp_crc32c_header(buf, total, at) == pp_be32(buf + at);
+            uint32_t crc = early && w.crc_off == tlv_start ? early_crc : pp_crc32c_header(buf, total, at);
+            crc_ok = crc == pp_be32(buf + at);
             if (!crc_ok)
                 return PP_ERR_CRC_MISMATCH; /* R-CRC-06 */
         }
