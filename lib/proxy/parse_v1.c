@@ -55,10 +55,11 @@ static int scan_line(const uint8_t *buf, size_t from, size_t len, bool strict, s
         }
         if (c == '\n')
             return PP_ERR_V1_BAD_TERMINATOR; /* bare LF (EC-V1-10, EC-V1-12) */
-        if (c == '\t')
-            return PP_ERR_V1_BAD_SEPARATOR;  /* a TAB where a single SP belongs (EC-V1-13) */
-        if (strict || c == 0)
-            return PP_ERR_V1_BAD_CHAR;       /* EC-V1-31 */
+        if (strict)
+            return c == '\t' ? PP_ERR_V1_BAD_SEPARATOR /* a TAB where one SP belongs (EC-V1-13) */
+                              : PP_ERR_V1_BAD_CHAR;     /* EC-V1-31 */
+        if (c == 0)
+            return PP_ERR_V1_BAD_CHAR; /* a NUL ends no text line, not even UNKNOWN's */
     }
     return PP_NEED_MORE;
 }

@@ -114,6 +114,7 @@ static void test_EC_V1_06_unknown_with_printable_garbage(void **state)
     assert_true(h.v1_unknown);
     /* bytes >= 0x80 and control bytes other than NUL/CR/LF are "anything" too (R-V1-07) */
     assert_pp_result(parse_text("PROXY UNKNOWN \x80\xff\x01\x7f\r\n", NULL, &h), 20);
+    assert_pp_result(parse_text("PROXY UNKNOWN a\tb\r\n", NULL, &h), 19);
 }
 
 static void test_EC_V1_19_R_V1_13_ipv4_edge_values(void **state)
