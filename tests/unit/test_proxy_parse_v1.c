@@ -562,6 +562,24 @@ static void test_A_02_max_header_below_107(void **state)
     assert_text_error("PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\n", &small, PP_ERR_TOO_LARGE);
 }
 
+static void test_describe_v1_lines(void **state)
+{
+    (void)state;
+    pp_header h;
+    char text[1024];
+    assert_pp_result(parse_text("PROXY TCP6 2001:db8::1 ::ffff:192.0.2.1 56324 443\r\n", NULL, &h), 51);
+    size_t w = pp_header_describe(&h, text, sizeof text);
+    assert_int_equal(w, strlen(text));
+    assert_non_null(strstr(text, "protocol:    TCP6"));
+    assert_non_null(strstr(text, "source:      2001:db8::1 port 56324"));
+    assert_non_null(strstr(text, "destination: ::ffff:192.0.2.1 port 443"));
+    assert_pp_result(parse_text("PROXY UNKNOWN a\x01" "b\r\n", NULL, &h), 19);
+    pp_header_describe(&h, text, sizeof text);
+    assert_non_null(strstr(text, "protocol:    UNKNOWN"));
+    assert_non_null(strstr(text, "tail:        \" a\\x01b\" (ignored)")); /* escaped for logs */
+    assert_int_equal(pp_tlv_summary(&h, text, sizeof text), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_R_V1_27_errors_come_as_early_as_the_bytes_allow),
         cmocka_unit_test(test_R_DET_01_v1_on_a_v2_only_listener),
         cmocka_unit_test(test_A_02_max_header_below_107),
+        cmocka_unit_test(test_describe_v1_lines),
     };
     return cmocka_run_group_tests_name("proxy_parse_v1", tests, NULL, NULL);
 }
