@@ -39,9 +39,25 @@ static inline int hex_value(uint8_t c)
 /* Scans buf[from..len) for the CRLF. Returns the CR's index via *cr and 1 when found,
  * PP_NEED_MORE when the line may still end, or an error. TCP lines (strict) allow printable
  * ASCII only; the UNKNOWN tail anything but NUL, CR and LF. */
+/* True when any of the 8 bytes might be outside printable ASCII (0x20..0x7e). Never false
+ * for a word that holds such a byte; a false "maybe" only costs the byte-wise check. */
+static inline bool word_maybe_special(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t below_space = (x - 0x20 * ones) & ~x & highs; /* some byte < 0x20 */
+    uint64_t y = x ^ (0x7f * ones);
+    uint64_t del = (y - ones) & ~y & highs;                 /* some byte == 0x7f */
+    return (below_space | del | (x & highs)) != 0;          /* or some byte >= 0x80 */
+}
+
 static int scan_line(const uint8_t *buf, size_t from, size_t len, bool strict, size_t *cr)
 {
     for (size_t i = from; i < len; i++) {
+        uint64_t word;
+        while (i + 8 <= len && (memcpy(&word, buf + i, 8), !word_maybe_special(word)))
+            i += 8; /* eight printable bytes at a time: the line's body */
+        if (i >= len)
+            break;
         uint8_t c = buf[i];
         if ((uint8_t)(c - 0x20) < 0x5f) /* printable ASCII: the common case */
             continue;

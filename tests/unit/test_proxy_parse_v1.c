@@ -527,6 +527,32 @@ static void test_EC_V1_31_R_V1_01_R_V1_26_nul_control_and_high_bytes(void **stat
     assert_text_error("PROXY TCP4 1.2.3.4 5.6.7.8 80 \x01" "443\r\n", NULL, PP_ERR_V1_BAD_CHAR);
 }
 
+/* Every byte outside printable ASCII, at every position of a TCP4 and a TCP6 line body. */
+static void test_EC_V1_31_every_bad_byte_at_every_position(void **state)
+{
+    (void)state;
+    const char *lines[] = {"PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\n",
+                           "PROXY TCP6 2001:db8::1 2001:db8:0:1::2 56324 443\r\n"};
+    for (size_t l = 0; l < 2; l++) {
+        uint8_t line[64];
+        size_t n = strlen(lines[l]);
+        for (size_t pos = 11; pos < n - 2; pos++) {
+            for (unsigned c = 0; c < 256; c++) {
+                if (c >= 0x20 && c < 0x7f)
+                    continue;
+                memcpy(line, lines[l], n);
+                line[pos] = (uint8_t)c;
+                int want = c == '\r' || c == '\n' ? PP_ERR_V1_BAD_TERMINATOR
+                           : c == '\t'            ? PP_ERR_V1_BAD_SEPARATOR
+                                                  : PP_ERR_V1_BAD_CHAR;
+                ssize_t r = pp_parse(line, n, NULL, &(pp_header){0});
+                if (r != want)
+                    fail_msg("byte 0x%02x at %zu of \"%s\": %s", c, pos, lines[l], pp_error_name((int)r));
+            }
+        }
+    }
+}
+
 static void test_R_V1_27_errors_come_as_early_as_the_bytes_allow(void **state)
 {
     (void)state;
@@ -624,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_EC_V1_27_R_V1_15_invalid_ipv6),
         cmocka_unit_test(test_EC_V1_28_zone_bracket_prefix),
         cmocka_unit_test(test_EC_V1_31_R_V1_01_R_V1_26_nul_control_and_high_bytes),
+        cmocka_unit_test(test_EC_V1_31_every_bad_byte_at_every_position),
         cmocka_unit_test(test_R_V1_27_errors_come_as_early_as_the_bytes_allow),
         cmocka_unit_test(test_R_DET_01_v1_on_a_v2_only_listener),
         cmocka_unit_test(test_A_02_max_header_below_107),
