@@ -182,7 +182,8 @@ typedef struct pp_tlv_iter {
 
 /* Top-level TLVs of a parsed header, in wire order. */
 void pp_tlv_iter_init(pp_tlv_iter *it, const pp_header *h);
-/* Sub-TLVs inside an SSL TLV value (starts after client + verify). */
+/* Sub-TLVs of an SSL TLV: pass pp_ssl_info.subtlvs, i.e. the bytes after client + verify
+ * (the iterator does not skip those 5 bytes itself). */
 void pp_ssl_iter_init(pp_tlv_iter *it, pp_bytes ssl_value);
 /* Next TLV; false at the end (or on a malformed tail, which pp_parse has already refused). */
 bool pp_tlv_next(pp_tlv_iter *it, pp_tlv *out);
