@@ -83,7 +83,7 @@ for _, r in ipairs(REG) do
   local requires = { "listener.pp" }
   if o.requires then requires[2] = o.requires end
   cases[#cases + 1] = case {
-    id = "REG-" .. id, title = title, refs = refs, tags = { "regression" }, requires = requires, timeout = "15s",
+    id = "REG-" .. id, title = title, refs = refs, requires = requires, timeout = "15s",
     level = level or (kind == "either" and "INFO" or "MUST"),
     description = ("Guards against: %s. Expected: %s."):format(title, kind == "refuse" and "refused silently, the next client served"
       or kind == "either" and "accepted or refused (recorded); the receiver survives and serves the next client"
@@ -111,7 +111,7 @@ end
 -- Bugs that need a particular listener or a split:
 cases[#cases + 1] = case {
   id = "REG-28", title = "Mosquitto (open): a v2 header split inside the address block got the wrong client address",
-  level = "MUST", refs = { "R-V2-33", "R-GEN-03" }, tags = { "regression" }, requires = { "listener.pp" }, timeout = "15s",
+  level = "MUST", refs = { "R-V2-33", "R-GEN-03" }, requires = { "listener.pp" }, timeout = "15s",
   run = function(t)
     local c = t:connect "pp"
     local cid = t:unique "reg28"
@@ -127,7 +127,7 @@ cases[#cases + 1] = case {
 }
 cases[#cases + 1] = case {
   id = "REG-29", title = "Mosquitto (open): a v2 header split right after the 16-byte fixed header was dropped",
-  level = "SHOULD", refs = { "R-GEN-10" }, tags = { "regression" }, requires = { "listener.pp" }, timeout = "15s",
+  level = "SHOULD", refs = { "R-GEN-10" }, requires = { "listener.pp" }, timeout = "15s",
   run = function(t)
     local c = t:connect "pp"
     c.mqtt_level = 4
@@ -137,7 +137,7 @@ cases[#cases + 1] = case {
 }
 cases[#cases + 1] = case {
   id = "REG-34", title = "esockd 772d9bd: a peer closing right after '\\r\\n' or mid v2 header crashed the acceptor",
-  level = "MUST", refs = { "R-V2-34" }, tags = { "regression" }, requires = { "listener.pp" }, timeout = "15s",
+  level = "MUST", refs = { "R-V2-34" }, requires = { "listener.pp" }, timeout = "15s",
   run = function(t)
     for _, part in ipairs { "\r\n", S.SIG:sub(1, 9), v2(B4):sub(1, 20) } do
       local c = t:connect "pp"
@@ -150,7 +150,7 @@ cases[#cases + 1] = case {
 }
 cases[#cases + 1] = case {
   id = "REG-39", title = "cowboy #1718: connect-and-close and non-PROXY bytes (NLB health checks) crashed per connection",
-  level = "MUST", refs = { "R-DET-04" }, tags = { "regression" }, requires = { "listener.pp" }, timeout = "15s",
+  level = "MUST", refs = { "R-DET-04" }, requires = { "listener.pp" }, timeout = "15s",
   run = function(t)
     for i = 1, 20 do
       local c = t:connect "pp"
@@ -162,7 +162,7 @@ cases[#cases + 1] = case {
 }
 cases[#cases + 1] = case {
   id = "REG-46", title = "HAProxy 2.6: a header with a valid address and an invalid TLV was rejected but logged with the spoofed source",
-  level = "MUST", refs = { "R-SEC-01", "R-TLV-06" }, tags = { "regression" }, requires = { "listener.pp", "oracle.events" }, timeout = "15s",
+  level = "MUST", refs = { "R-SEC-01", "R-TLV-06" }, requires = { "listener.pp", "oracle.events" }, timeout = "15s",
   run = function(t)
     local c = S.refused(t, v2(B4 .. S.tlv(0x02, "ab", 9)), { next = false })
     for _, e in ipairs(t.oracle:events_for(c, {})) do
@@ -174,7 +174,7 @@ cases[#cases + 1] = case {
 for _, pol in ipairs { { "cn", "REQ" }, { "cnfb", "FAL" } } do
   cases[#cases + 1] = case {
     id = "REG-31-" .. pol[2], title = "Mosquitto (open): SSL CN 'admin\\0evil' became the username 'admin' (" .. pol[1] .. " listener)",
-    level = "MUST", severity = "critical", refs = { "R-SSL-08" }, tags = { "regression" }, requires = { "listener." .. pol[1] },
+    level = "MUST", severity = "critical", refs = { "R-SSL-08" }, requires = { "listener." .. pol[1] },
     run = function(t)
       local c = t:connect(pol[1])
       local cid = t:unique "reg31"
@@ -191,7 +191,7 @@ for _, pol in ipairs { { "cn", "REQ" }, { "cnfb", "FAL" } } do
 end
 cases[#cases + 1] = case {
   id = "REG-33", title = "EMQX a64b92881d: a CN with CR LF was injected into HTTP auth requests",
-  level = "MUST", severity = "critical", refs = { "R-SSL-08" }, tags = { "regression" }, requires = { "listener.cnfb" },
+  level = "MUST", severity = "critical", refs = { "R-SSL-08" }, requires = { "listener.cnfb" },
   run = function(t)
     local c = t:connect "cnfb"
     local cid = t:unique "reg33"
@@ -207,7 +207,7 @@ cases[#cases + 1] = case {
 }
 cases[#cases + 1] = case {
   id = "REG-44", title = "EMQX #12840: a CN sent as a top-level 0x22 TLV must not become the username",
-  level = "MUST", refs = { "R-TLV-08", "R-SSL-08" }, tags = { "regression" }, requires = { "listener.cnfb" },
+  level = "MUST", refs = { "R-TLV-08", "R-SSL-08" }, requires = { "listener.cnfb" },
   run = function(t)
     local c = t:connect "cnfb"
     local cid = t:unique "reg44"
@@ -222,4 +222,4 @@ cases[#cases + 1] = case {
   end,
 }
 
-suite { id = "REG", title = "Regressions: known bugs and CVEs of PROXY receivers (peers.md §4)", tags = { "regression" }, cases = cases }
+suite { id = "REG", title = "Regressions: known bugs and CVEs of PROXY receivers (peers.md §4)", cases = cases }

@@ -214,10 +214,43 @@ function S.either(t, header, o)
   return "refused", c
 end
 
+-- Bytes for people (CASES.md, descriptions): escaped text when printable, hex otherwise.
+function S.show_bytes(b)
+  if type(b) ~= "string" then return "(computed when the case runs)" end
+  local body = b:sub(1, 64)
+  local text
+  if not body:find("[^\32-\126\r\n\t]") then
+    text = "`" .. body:gsub("\r", "\\r"):gsub("\n", "\\n"):gsub("\t", "\\t"):gsub("`", "'") .. "`"
+  else
+    text = "hex " .. S.hex(body:sub(1, 40)) .. (#body > 40 and " ..." or "")
+  end
+  if #b > 64 or (#b > 40 and text:sub(1, 3) == "hex") then text = text .. (" (%d bytes)"):format(#b) end
+  return text
+end
+
+local function describe(spec, sends, expects)
+  local d = spec.description and (spec.description:gsub("%s+", " ") .. " ") or ""
+  spec.description = d .. "Sends: " .. sends .. ". Expects: " .. expects .. "."
+end
+
+local function peer_text(p)
+  if p == nil then return "" end
+  if type(p) == "table" then
+    local out = {}
+    for _, x in ipairs(p) do out[#out + 1] = peer_text(x) end
+    return table.concat(out, " or ")
+  end
+  return p == "real" and "the real peer" or p
+end
+
 -- Declare a case whose input must be refused (bytes: a string or function(t) -> string).
 function S.reject_case(spec)
   local bytes, o = spec.bytes, spec.opts or {}
   spec.bytes, spec.opts = nil, nil
+  describe(spec, S.show_bytes(bytes) .. (o.connect ~= false and " + CONNECT" or "") .. (o.split and " in pieces" or "")
+    .. " on listener " .. (o.listener or "pp"),
+    "no CONNACK, a close" .. (o.silence_ok and " (or silence until the header timeout)" or "")
+    .. ", no session, and the listener serves the next client")
   spec.requires = spec.requires or { "listener." .. (o.listener or "pp") }
   spec.level = spec.level or "MUST"
   spec.timeout = spec.timeout or "15s"
@@ -232,6 +265,8 @@ end
 function S.accept_case(spec)
   local header, o = spec.header, spec.opts or {}
   spec.header, spec.opts = nil, nil
+  describe(spec, S.show_bytes(header) .. " + CONNECT on listener " .. (o.listener or "pp"),
+    "CONNACK 0" .. (o.peer and (", session attributed to " .. peer_text(o.peer)) or ""))
   spec.requires = spec.requires or { "listener." .. (o.listener or "pp") }
   spec.level = spec.level or "MUST"
   spec.run = function(t)
@@ -246,6 +281,8 @@ end
 function S.either_case(spec)
   local header, o = spec.header, spec.opts or {}
   spec.header, spec.opts = nil, nil
+  describe(spec, S.show_bytes(header) .. " + CONNECT on listener " .. (o.listener or "pp"),
+    "CONNACK" .. (o.peer and (" (attributed to " .. peer_text(o.peer) .. ")") or "") .. " or a silent close, both allowed; the outcome is recorded")
   spec.requires = spec.requires or { "listener." .. (o.listener or "pp") }
   spec.level = spec.level or "INFO"
   spec.timeout = spec.timeout or "15s"
