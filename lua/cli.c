@@ -27,6 +27,7 @@ static const char USAGE[] =
     "       ppconform run --list [--json] [SELECTOR...]\n"
     "       ppconform coverage [--requirements FILE] [--scenarios DIR] [--json]\n"
     "       ppconform decode HEX|FILE\n"
+    "       ppconform mutate [--quirk NAME]... [SELECTOR...]   (each ppbroker quirk must be caught)\n"
     "\n"
     "Runs PROXY-protocol conformance scenarios (Lua) against an MQTT broker or a proxy chain.\n"
     "With no target it starts ppbroker (next to this program) and runs every scenario.\n"
@@ -407,6 +408,8 @@ int pc_cli_main(int argc, char **argv)
         return pc_cmd_decode(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "coverage") == 0)
         return pc_cmd_coverage(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "mutate") == 0)
+        return pc_cmd_mutate(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 2, argv + 2);
     for (int i = 1; i < argc; i++)
@@ -416,6 +419,6 @@ int pc_cli_main(int argc, char **argv)
         }
     if (argc >= 2 && argv[1][0] != '-' && !strchr(argv[1], '-') && !strchr(argv[1], ':') &&
         !strchr(argv[1], '*') && pc_level_from_name(argv[1]) < 0)
-        return usage_error("unknown command '%s' (run, coverage, decode)", argv[1]);
+        return usage_error("unknown command '%s' (run, coverage, decode, mutate)", argv[1]);
     return cmd_run(argc - 1, argv + 1);
 }

@@ -6,5 +6,6 @@
 int pc_cli_main(int argc, char **argv);
 int pc_cmd_decode(int argc, char **argv);
 int pc_cmd_coverage(int argc, char **argv);
+int pc_cmd_mutate(int argc, char **argv);
 
 #endif

@@ -6,6 +6,14 @@
 -- profile starts it again with the basic ones and the missing capabilities skip cases.
 local P = { name = "ppbroker" }
 
+-- The deliberate defects ppbroker can switch on (--quirk), in the contract's order;
+-- `ppconform mutate` runs the suite once per quirk and expects each to be caught.
+P.quirks = {
+  "accept-missing-header", "accept-header-on-plain-listener", "ignore-crc32c", "trust-unverified-cn",
+  "cn-nul-truncate", "lenient-v1-grammar", "no-header-timeout", "decode-before-complete",
+  "wrong-address-on-split", "close-on-local", "accept-unknown-command", "last-duplicate-tlv-wins",
+}
+
 -- name, kind, extra keys (without the listener prefix)
 local BASIC = {
   { "pp", "tcp", { proxy_protocol = "on", proxy_protocol_versions = "1,2" } },
