@@ -77,7 +77,7 @@ const char *pp_endpoint_addr_str(const pp_endpoint *ep, char *buf, size_t cap)
         break;
     case PP_FAM_UNIX: {
         if (ep->unix_path == NULL) {
-            put(&o, "unix:?");
+            put(&o, "?");
             break;
         }
         /* a leading NUL is a Linux abstract name, shown as '@' the way ss(8) does (A-07) */
@@ -88,7 +88,7 @@ const char *pp_endpoint_addr_str(const pp_endpoint *ep, char *buf, size_t cap)
         size_t start = abstract ? 1 : 0, end = start;
         while (end < PP_UNIX_PATH_LEN && p[end] != 0)
             end++;
-        put(&o, "unix:%s", start ? "@" : "");
+        put(&o, "%s", start ? "@" : "");
         put_escaped(&o, p + start, end - start, PP_UNIX_PATH_LEN);
         break;
     }
@@ -261,8 +261,8 @@ size_t pp_header_describe(const pp_header *h, char *buf, size_t cap)
     put(&o, "family:      %s / %s (0x%02x)\n", family_name(h->family), transport_name(h->transport), h->fam_byte);
     if (h->use_carried) {
         if (h->family == PP_FAM_UNIX) {
-            put(&o, "source:      %s\n", src);
-            put(&o, "destination: %s\n", dst);
+            put(&o, "source:      unix:%s\n", src);
+            put(&o, "destination: unix:%s\n", dst);
         } else {
             put(&o, "source:      %s port %u\n", src, h->src.port);
             put(&o, "destination: %s port %u\n", dst, h->dst.port);

@@ -119,7 +119,7 @@ static void test_EC_V2_04_R_V2_18_unix_paths(void **state)
     assert_ptr_equal(h.dst.unix_path, buf + 16 + 108);
     assert_string_equal((const char *)h.src.unix_path, "/run/a.sock");
     char text[600];
-    assert_string_equal(pp_endpoint_addr_str(&h.dst, text, sizeof text), "unix:/run/b.sock");
+    assert_string_equal(pp_endpoint_addr_str(&h.dst, text, sizeof text), "/run/b.sock");
     assert_ptr_equal(h.tlvs.ptr, buf + 232); /* exactly 216 bytes skipped (R-V2-28) */
     assert_pp_result(parse_v2(0x21, 0x32, hex, NULL, &h), 232);
     assert_int_equal(h.transport, PP_TRANS_DGRAM);
@@ -137,7 +137,7 @@ static void test_EC_V2_05_A_07_unix_path_without_nul(void **state)
     assert_pp_result(parse_v2(0x21, 0x31, hex, NULL, &h), 232);
     char text[600];
     pp_endpoint_addr_str(&h.src, text, sizeof text);
-    assert_int_equal(strlen(text), 5 + 108); /* "unix:" + the 108 bytes, not one byte more */
+    assert_int_equal(strlen(text), 108); /* the 108 bytes, not one byte more */
     pp_endpoint_addr_str(&h.src, text, 10);  /* a short buffer is cut, never overrun */
     assert_int_equal(strlen(text), 9);
 }
@@ -156,8 +156,8 @@ static void test_EC_V2_06_A_07_abstract_and_empty_unix_paths(void **state)
     pp_header h;
     assert_pp_result(parse_v2(0x21, 0x31, hex, NULL, &h), 232);
     char text[600];
-    assert_string_equal(pp_endpoint_addr_str(&h.src, text, sizeof text), "unix:@hidden");
-    assert_string_equal(pp_endpoint_addr_str(&h.dst, text, sizeof text), "unix:"); /* all zeros */
+    assert_string_equal(pp_endpoint_addr_str(&h.src, text, sizeof text), "@hidden");
+    assert_string_equal(pp_endpoint_addr_str(&h.dst, text, sizeof text), ""); /* all zeros */
 }
 
 static void test_EC_V2_07_R_V2_23_local_unspec_health_check(void **state)
