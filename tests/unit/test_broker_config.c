@@ -304,6 +304,10 @@ static void test_bad_numbers(void **state)
     expect_err(L "max_packet_size = 127\n", "t.conf:2: max_packet_size: out of range (128..268435455)");
     expect_err(L "max_packet_size = 268435456\n", "out of range");
     expect_err(L "max_inflight_messages = 0\n", "t.conf:2: max_inflight_messages: out of range (1..65535)");
+    /* main.c narrows the value to the engine's uint16_t window: 65536 would wrap to 0 */
+    expect_err(L "max_inflight_messages = 65536\n", "t.conf:2: max_inflight_messages: out of range (1..65535)");
+    expect_err(L "max_inflight_messages = 4294967296\n", "t.conf:2: max_inflight_messages: out of range (1..65535)");
+    expect_err(L "max_inflight_messages = 99999999999999999999999\n", "out of range (1..65535)");
     expect_err(L "max_queued_messages = 1000001\n", "t.conf:2: max_queued_messages: out of range");
     expect_err(L "max_queued_messages = 99999999999999999999999\n", "out of range");
 }
