@@ -184,6 +184,28 @@ static void test_against_ppbroker_and_a_quirk(void **state)
     assert_string_equal(it_verdict(json, "DET-001"), "FAIL");
 }
 
+static void test_mutate_reports_caught_and_surviving_quirks(void **state)
+{
+    (void)state;
+    if (access(PPC_BIN_DIR "/ppbroker", X_OK) != 0)
+        skip();
+    char out[700], json[700];
+    path_in(out, sizeof out, "mutate.out");
+    path_in(json, sizeof json, "mutate.json");
+    const char *caught[] = {"mutate", "--scenarios", PPC_SOURCE_DIR "/scenarios/detection.lua", "--quirk",
+                            "accept-missing-header", "--quirk", "close-on-local", "--json", json, NULL};
+    assert_int_equal(it_run_ppconform(caught, out), 0);
+    assert_true(it_file_contains(out, "accept-missing-header              caught by"));
+    assert_true(it_file_contains(out, "DET-001"));
+    assert_true(it_file_contains(out, "2 of 2 quirks caught"));
+    assert_true(it_file_contains(json, "\"caught\":2"));
+    /* detection.lua alone has no CRC case: that quirk must be reported as surviving */
+    const char *survives[] = {"mutate", "--scenarios", PPC_SOURCE_DIR "/scenarios/detection.lua", "--quirk",
+                              "ignore-crc32c", NULL};
+    assert_int_equal(it_run_ppconform(survives, out), 1);
+    assert_true(it_file_contains(out, "SURVIVED"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_exit_codes_for_usage_load_nothing_and_target_errors),
         cmocka_unit_test(test_a_target_crash_is_an_error_with_exit_3),
         cmocka_unit_test(test_against_ppbroker_and_a_quirk),
+        cmocka_unit_test(test_mutate_reports_caught_and_surviving_quirks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
