@@ -49,6 +49,10 @@ static void test_R_CRC_05_hardware_and_table_agree(void **state)
     for (size_t off = 0; off < 8; off++)
         for (size_t len = 0; len <= 300; len++)
             assert_int_equal(pp_crc32c(buf + off, len), pp_crc32c_table_only(buf + off, len));
+    /* around the three-lane blocks of long inputs (768 bytes), and much longer */
+    for (size_t off = 0; off < 3; off++)
+        for (size_t len = 700; len <= 2400; len++)
+            assert_int_equal(pp_crc32c(buf + off, len), pp_crc32c_table_only(buf + off, len));
     assert_int_equal(pp_crc32c(buf, 4096), pp_crc32c_table_only(buf, 4096));
 }
 
