@@ -57,7 +57,7 @@ static const char USAGE[] =
     "  --fail-on must|should|any   which verdicts fail the run (default must)\n"
     "\n"
     "Output:\n"
-    "  --list [--json]      list the selected cases; never touches the network\n"
+    "  --list [--json|--markdown]  list the selected cases; never touches the network\n"
     "  --json FILE  --junit FILE  --html FILE   reports ('-' = stdout for --json)\n"
     "  --evidence DIR       per failed case: transcript.txt, capture.pcap, repro.sh\n"
     "  -v, --verbose        show passing checks too;  --color auto|always|never\n"
@@ -124,7 +124,7 @@ static bool parse_uint(const char *s, unsigned long long *out)
 typedef struct run_args {
     pc_runner_opts o;
     pc_strv selectors, scenarios;
-    bool list, list_json, verbose;
+    bool list, list_json, list_md, verbose;
     const char *json, *junit, *html, *evidence, *known_file;
     int color; /* -1 auto */
     int gate;
@@ -177,6 +177,8 @@ static int parse_run_args(int argc, char **argv, run_args *ap)
             continue;
         else if (strcmp(arg, "--json") == 0 && a.list)
             a.list_json = true;
+        else if (strcmp(arg, "--markdown") == 0 && a.list)
+            a.list_md = true;
         else if (strcmp(arg, "--json") == 0) { NEED_VAL(); a.json = val; }
         else if (strcmp(arg, "--junit") == 0) { NEED_VAL(); a.junit = val; }
         else if (strcmp(arg, "--html") == 0) { NEED_VAL(); a.html = val; }
@@ -306,7 +308,12 @@ static int run_with_args(run_args *ap)
         goto out;
     }
     if (a.list) {
-        if (a.list_json) {
+        if (a.list_md) {
+            pc_sbuf b = {0};
+            pc_catalog_markdown(&b, &cat, idx, n);
+            fwrite(b.data, 1, b.len, stdout);
+            pc_sbuf_free(&b);
+        } else if (a.list_json) {
             pc_sbuf b = {0};
             pc_catalog_json(&b, &cat, idx, n);
             fwrite(b.data, 1, b.len, stdout);

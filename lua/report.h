@@ -38,5 +38,7 @@ int pc_wire_to_pcap(const pc_sbuf *wire, const char *path, char *err, size_t err
 
 /* JSON of the catalog (for --list --json). */
 void pc_catalog_json(pc_sbuf *b, const pc_catalog *cat, const size_t *idx, size_t n);
+/* Markdown of the catalog, a table per suite (for docs/CASES.md: --list --markdown). */
+void pc_catalog_markdown(pc_sbuf *b, const pc_catalog *cat, const size_t *idx, size_t n);
 
 #endif

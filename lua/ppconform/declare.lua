@@ -44,7 +44,8 @@ function D.case(spec)
   if spec.timeout ~= nil and type(spec.timeout) ~= "string" and type(spec.timeout) ~= "number" then
     error(("case %s: timeout is a duration such as \"3s\" or \"500ms\""):format(id), 2)
   end
-  local file, line = caller_line(2)
+  local _, line = caller_line(2)
+  local file = current_file -- the scenario file being loaded (also for cases a helper makes)
   local c = {
     __case = true, id = id, title = spec.title or id, description = spec.description,
     interpretation = spec.interpretation, level = level, severity = severity,
