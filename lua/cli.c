@@ -362,11 +362,15 @@ static int run_with_args(run_args *ap)
     pc_summarize(results, n, &s);
     rc = pc_exit_code(&s, (pc_gate)a.gate, ran < 0 || info.error != NULL);
     m.exit_code = rc;
+    /* a machine report on stdout ('-') sends the human one to stderr */
+    bool machine_stdout = (a.json && strcmp(a.json, "-") == 0) || (a.junit && strcmp(a.junit, "-") == 0) ||
+                          (a.html && strcmp(a.html, "-") == 0);
+    FILE *human = machine_stdout ? stderr : stdout;
     if (ran == 0)
-        pc_report_terminal(stdout, results, n, &m, a.color, a.verbose);
+        pc_report_terminal(human, results, n, &m, a.color && !machine_stdout, a.verbose);
     else {
         char *line = pc_summary_line(&s);
-        printf("%s\n", line);
+        fprintf(human, "%s\n", line);
         free(line);
     }
     struct { const char *path; void (*fn)(pc_sbuf *, const pc_result *, size_t, const pc_report_meta *); } outs[] = {
