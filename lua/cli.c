@@ -47,7 +47,7 @@ static const char USAGE[] =
     "\n"
     "Running:\n"
     "  --scenarios PATH     scenario directory or file (repeatable; default: the source tree's)\n"
-    "  -j, --jobs N         cases in parallel (default 4)\n"
+    "  -j, --jobs N         cases in parallel (default 8)\n"
     "  --repeat N           run each case N times (the worst verdict counts; disagreement is shown)\n"
     "  --timeout-scale F    multiply every deadline and timeout by F\n"
     "  --seed N             seed for the cases' random choices (printed with every failure)\n"
@@ -152,7 +152,7 @@ static int parse_run_args(int argc, char **argv, run_args *ap)
         *ap = a;                                                    \
         return usage_error(fmt, x);                                 \
     } while (0)
-    a.o.jobs = 4;
+    a.o.jobs = 8;
     a.o.repeat = 1;
     a.o.timeout_scale = 1.0;
     a.o.seed = (unsigned long long)time(NULL) % 100000;
