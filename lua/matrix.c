@@ -1,0 +1,766 @@
+/* ppconform matrix: the suite against several targets, one table.
+ *
+ * Each target runs as a child `ppconform run --profile NAME --json FILE` (so one target's
+ * trouble cannot disturb another's run). A target that crashes ends its run with "target
+ * down" errors for the cases after the crash; those cases are run again, one at a time
+ * (-j 1), in fresh runs until every case has a verdict of its own: the case during which
+ * the target died keeps ERROR (a finding), the others get the verdict they earn.
+ * The results become one Markdown table (stable: verdicts and counts only, so it can be
+ * committed and compared) and one self-contained HTML page (Expected/Actual on demand). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "common.h"
+#include "json.h"
+
+extern char **environ;
+
+int pc_matrix_main(int argc, char **argv);
+
+#define MAX_TARGETS 16
+#define MAX_ROUNDS 400              /* crash re-runs per target */
+#define RUN_DEADLINE_S 900          /* one child run */
+#define MAX_REPORT (64u << 20)      /* a JSON report we are willing to read */
+
+typedef struct mx_check {
+    char *message, *expected, *actual;
+} mx_check;
+
+typedef struct mx_result {
+    char *verdict, *reason;
+    mx_check failed;                /* the first failed check, if any */
+    int rounds;                     /* which run gave this verdict (0 = the first) */
+} mx_result;
+
+typedef struct mx_case {
+    char *id, *title, *level, *first_ref, *refs;
+    mx_result res[MAX_TARGETS];
+} mx_case;
+
+typedef struct mx_target {
+    char *name, *profile, *version, *error;
+    int runs, crashes;
+    bool ok;                        /* every run completed */
+} mx_target;
+
+typedef struct matrix {
+    mx_case *cases;
+    size_t ncases, cap;
+    mx_target t[MAX_TARGETS];
+    size_t ntargets;
+    const char *self, *workdir;
+    pc_strv extra;                  /* passed to every `run` */
+    const char *jobs;
+} matrix;
+
+static void usage(FILE *f)
+{
+    fputs("Usage: ppconform matrix --targets NAME[,NAME...] [--md FILE] [--html FILE] [OPTIONS] [-- RUN-ARGS...]\n"
+          "\n"
+          "Runs the suite against each target (a profile name under lua/targets, e.g. ppbroker,\n"
+          "mosquitto, haproxy-mosquitto, nginx-mosquitto, rabbitmq, aedes, or a profile file) as\n"
+          "a child `ppconform run`, re-runs the cases a crashing target could not answer, and\n"
+          "writes one table: rows are cases grouped by requirement, columns are targets.\n"
+          "\n"
+          "  --targets LIST      comma-separated profile names or files (at most 16)\n"
+          "  --md FILE           the Markdown table (verdicts only: stable, fit to commit)\n"
+          "  --html FILE         a self-contained HTML page (Expected/Actual under each cell)\n"
+          "  --workdir DIR       keep each run's JSON report and log there (default: a temp dir, removed)\n"
+          "  --ppconform PATH    the runner to start (default: this program, or ppconform next to it)\n"
+          "  -j, --jobs N        cases in parallel in each first run (default 4)\n"
+          "  -- RUN-ARGS         passed to every `ppconform run` (e.g. --timeout-scale 2, selectors)\n"
+          "\n"
+          "Exit status: 0 every run completed (the verdicts are findings, not failures);\n"
+          "2 usage error; 3 a target could not be run (did not start, no report).\n",
+          f);
+}
+
+static char *dup_field(lua_State *L, int idx, const char *k)
+{
+    lua_getfield(L, idx, k);
+    char *s = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER ? pc_strdup(lua_tostring(L, -1)) : NULL;
+    lua_pop(L, 1);
+    return s;
+}
+
+static char *read_text(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    pc_sbuf b = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < MAX_REPORT)
+        pc_sbuf_add(&b, chunk, n);
+    fclose(f);
+    *len = b.len;
+    pc_sbuf_cstr(&b);
+    return b.data;
+}
+
+static mx_case *find_case(matrix *m, const char *id, bool create)
+{
+    for (size_t i = 0; i < m->ncases; i++)
+        if (strcmp(m->cases[i].id, id) == 0)
+            return &m->cases[i];
+    if (!create)
+        return NULL;
+    if (m->ncases == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 256;
+        m->cases = pc_xrealloc(m->cases, m->cap * sizeof *m->cases);
+    }
+    mx_case *c = &m->cases[m->ncases++];
+    memset(c, 0, sizeof *c);
+    c->id = pc_strdup(id);
+    return c;
+}
+
+static void free_result(mx_result *r)
+{
+    free(r->verdict);
+    free(r->reason);
+    free(r->failed.message);
+    free(r->failed.expected);
+    free(r->failed.actual);
+    memset(r, 0, sizeof *r);
+}
+
+/* Is this ERROR only the shadow of an earlier crash (not the case's own verdict)? */
+static bool target_down(const mx_result *r, bool first_round)
+{
+    if (!r->verdict || strcmp(r->verdict, "ERROR") != 0 || !r->reason)
+        return false;
+    if (strstr(r->reason, "not run: the target is down"))
+        return true;
+    /* with several cases in flight, every one of them saw the crash: decide again alone */
+    return first_round && strstr(r->reason, "the target died during this case");
+}
+
+/* Read one JSON report into the matrix (column ti). Returns 0, or -1 with *err. */
+static int load_report(matrix *m, size_t ti, const char *path, int round, char **err)
+{
+    size_t len;
+    char *text = read_text(path, &len);
+    if (!text) {
+        *err = pc_printf("no report %s: %s", path, strerror(errno));
+        return -1;
+    }
+    lua_State *L = luaL_newstate();
+    int rc = pc_json_decode(L, text, len);
+    free(text);
+    if (rc < 0 || !lua_istable(L, -1)) {
+        *err = pc_printf("bad report %s: %s", path, rc < 0 ? lua_tostring(L, -1) : "not an object");
+        lua_close(L);
+        return -1;
+    }
+    int top = lua_gettop(L);
+    lua_getfield(L, top, "target");
+    if (lua_istable(L, -1)) {
+        char *v = dup_field(L, -1, "version");
+        if (v) {
+            free(m->t[ti].version);
+            m->t[ti].version = v;
+        }
+        char *e = dup_field(L, -1, "error");
+        if (e && strstr(e, "died"))
+            m->t[ti].crashes++;
+        free(e);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, top, "cases");
+    if (!lua_istable(L, -1)) {
+        *err = pc_printf("report %s has no cases", path);
+        lua_close(L);
+        return -1;
+    }
+    int cases = lua_gettop(L);
+    lua_Integer n = luaL_len(L, cases);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, cases, i);
+        int ci = lua_gettop(L);
+        char *id = dup_field(L, ci, "id");
+        if (!id) {
+            lua_pop(L, 1);
+            continue;
+        }
+        mx_case *c = find_case(m, id, true);
+        free(id);
+        if (!c->title) {
+            c->title = dup_field(L, ci, "title");
+            c->level = dup_field(L, ci, "level");
+            lua_getfield(L, ci, "refs");
+            pc_sbuf refs = {0};
+            if (lua_istable(L, -1)) {
+                lua_Integer nr = luaL_len(L, -1);
+                for (lua_Integer k = 1; k <= nr; k++) {
+                    lua_geti(L, -1, k);
+                    if (lua_isstring(L, -1)) {
+                        if (k == 1)
+                            c->first_ref = pc_strdup(lua_tostring(L, -1));
+                        pc_sbuf_printf(&refs, "%s%s", refs.len ? ", " : "", lua_tostring(L, -1));
+                    }
+                    lua_pop(L, 1);
+                }
+            }
+            lua_pop(L, 1);
+            c->refs = pc_strdup(pc_sbuf_cstr(&refs));
+            pc_sbuf_free(&refs);
+        }
+        mx_result *r = &c->res[ti];
+        free_result(r);
+        r->verdict = dup_field(L, ci, "verdict");
+        r->reason = dup_field(L, ci, "reason");
+        if (!r->reason)
+            r->reason = dup_field(L, ci, "error");
+        r->rounds = round;
+        lua_getfield(L, ci, "checks");
+        if (lua_istable(L, -1)) {
+            lua_Integer nc = luaL_len(L, -1);
+            for (lua_Integer k = 1; k <= nc; k++) {
+                lua_geti(L, -1, k);
+                lua_getfield(L, -1, "ok");
+                bool ok = lua_toboolean(L, -1);
+                lua_pop(L, 1);
+                if (!ok) {
+                    r->failed.message = dup_field(L, -1, "message");
+                    r->failed.expected = dup_field(L, -1, "expected");
+                    r->failed.actual = dup_field(L, -1, "actual");
+                    lua_pop(L, 1);
+                    break;
+                }
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 2);
+    }
+    lua_close(L);
+    return 0;
+}
+
+/* Run the child `ppconform run ...`, its output into log; returns its exit code or -1. */
+static int run_child(matrix *m, pc_strv *args, const char *log, char **err)
+{
+    char **argv = pc_xcalloc(args->count + 1, sizeof *argv);
+    for (size_t i = 0; i < args->count; i++)
+        argv[i] = args->items[i];
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    int rc = posix_spawn(&pid, m->self, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    free(argv);
+    if (rc != 0) {
+        *err = pc_printf("cannot start %s: %s", m->self, strerror(rc));
+        return -1;
+    }
+    /* bounded wait: a run that hangs is stopped (SIGTERM: the runner stops its target) */
+    int status = 0;
+    for (int waited_ms = 0;; waited_ms += 50) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR) {
+            *err = pc_printf("waitpid: %s", strerror(errno));
+            return -1;
+        }
+        if (waited_ms == RUN_DEADLINE_S * 1000) {
+            kill(pid, SIGTERM);
+        } else if (waited_ms == RUN_DEADLINE_S * 1000 + 15000) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            *err = pc_printf("the run did not end within %d s (killed)", RUN_DEADLINE_S);
+            return -1;
+        }
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    *err = pc_printf("the run ended by signal %d", WTERMSIG(status));
+    return -1;
+}
+
+/* All runs for target ti: the suite, then crash re-runs until every case has its own verdict. */
+static void run_target(matrix *m, size_t ti)
+{
+    mx_target *T = &m->t[ti];
+    T->ok = true;
+    pc_strv pending = {0};
+    for (int round = 0; round < MAX_ROUNDS; round++) {
+        char *json = pc_printf("%s/%s.r%d.json", m->workdir, T->name, round);
+        char *log = pc_printf("%s/%s.r%d.log", m->workdir, T->name, round);
+        pc_strv args = {0};
+        pc_strv_push(&args, "ppconform");
+        pc_strv_push(&args, "run");
+        pc_strv_push(&args, "--profile");
+        pc_strv_push(&args, T->profile);
+        pc_strv_push(&args, "--json");
+        pc_strv_push(&args, json);
+        pc_strv_push(&args, "--color");
+        pc_strv_push(&args, "never");
+        pc_strv_push(&args, "-j");
+        pc_strv_push(&args, round == 0 ? m->jobs : "1");
+        for (size_t i = 0; i < m->extra.count; i++)
+            pc_strv_push(&args, m->extra.items[i]);
+        for (size_t i = 0; i < pending.count; i++)
+            pc_strv_push(&args, pending.items[i]);
+        if (round == 0)
+            fprintf(stderr, "matrix: %s: run 1\n", T->name);
+        else
+            fprintf(stderr, "matrix: %s: run %d (%zu cases after a crash, one at a time)\n", T->name, round + 1,
+                    pending.count);
+        char *err = NULL;
+        int code = run_child(m, &args, log, &err);
+        T->runs++;
+        pc_strv_free(&args);
+        if (code == 0 || code == 1 || code == 3) {
+            if (load_report(m, ti, json, round, &err) < 0)
+                code = -1;
+        } else if (code >= 0) {
+            err = pc_printf("ppconform run exited %d (see %s)", code, log);
+        }
+        if (code < 0 || err) {
+            /* the run itself failed: name it, with the end of its log */
+            size_t n;
+            char *text = read_text(log, &n);
+            T->error = pc_printf("%s%s%s", err ? err : "run failed", text ? "\n" : "",
+                                 text ? text + (n > 1500 ? n - 1500 : 0) : "");
+            free(text);
+            free(err);
+            T->ok = false;
+            free(json);
+            free(log);
+            break;
+        }
+        free(json);
+        free(log);
+        /* the cases a crash left without a verdict of their own */
+        pc_strv next = {0};
+        for (size_t i = 0; i < m->ncases; i++)
+            if (target_down(&m->cases[i].res[ti], round == 0))
+                pc_strv_push(&next, m->cases[i].id);
+        bool progress = round == 0 || next.count < pending.count;
+        pc_strv_free(&pending);
+        pending = next;
+        if (pending.count == 0)
+            break;
+        if (!progress) {
+            T->error = pc_printf("%zu cases still had no verdict after a crash re-run made no progress", pending.count);
+            T->ok = false;
+            break;
+        }
+    }
+    pc_strv_free(&pending);
+}
+
+static int case_cmp(const void *a, const void *b)
+{
+    const mx_case *x = a, *y = b;
+    int r = strcmp(x->first_ref ? x->first_ref : "~", y->first_ref ? y->first_ref : "~");
+    return r ? r : strcmp(x->id, y->id);
+}
+
+static const char *cell(const mx_result *r)
+{
+    return r->verdict ? r->verdict : "—";
+}
+
+/* Markdown: a table cell must not hold '|' or a newline. */
+static void md_text(pc_sbuf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '|')
+            pc_sbuf_puts(b, "\\|");
+        else if (*s == '\n' || *s == '\r')
+            pc_sbuf_puts(b, " ");
+        else
+            pc_sbuf_add(b, s, 1);
+    }
+}
+
+static void html_text(pc_sbuf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': pc_sbuf_puts(b, "&lt;"); break;
+        case '>': pc_sbuf_puts(b, "&gt;"); break;
+        case '&': pc_sbuf_puts(b, "&amp;"); break;
+        case '"': pc_sbuf_puts(b, "&quot;"); break;
+        default: pc_sbuf_add(b, s, 1);
+        }
+    }
+}
+
+static const char *const VERDICTS[] = {"PASS", "FAIL", "WARN", "INFO", "SKIP", "ERROR", "XFAIL", "XPASS", NULL};
+
+static size_t count_verdict(const matrix *m, size_t ti, const char *v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->ncases; i++)
+        if (m->cases[i].res[ti].verdict && strcmp(m->cases[i].res[ti].verdict, v) == 0)
+            n++;
+    return n;
+}
+
+static bool crashed_in(const mx_result *r)
+{
+    return r->verdict && strcmp(r->verdict, "ERROR") == 0 && r->reason && strstr(r->reason, "the target died during this case");
+}
+
+static char *render_md(const matrix *m)
+{
+    pc_sbuf b = {0};
+    pc_sbuf_puts(&b, "# Interop matrix\n\n"
+                     "Generated by `ppconform matrix` (do not edit by hand): the conformance suite run against\n"
+                     "each target on loopback. Verdicts about third parties are findings, not test failures.\n"
+                     "A case marked ERROR with a crash is one during which the target process died; the cases\n"
+                     "after a crash were run again on a fresh target, one at a time. Expected and Actual for\n"
+                     "every cell are in the HTML page written by the same command.\n\n");
+    pc_sbuf_puts(&b, "## Summary\n\n| target | version |");
+    for (int v = 0; VERDICTS[v]; v++)
+        pc_sbuf_printf(&b, " %s |", VERDICTS[v]);
+    pc_sbuf_puts(&b, " crashes |\n|---|---|");
+    for (int v = 0; VERDICTS[v]; v++)
+        pc_sbuf_puts(&b, "---:|");
+    pc_sbuf_puts(&b, "---:|\n");
+    for (size_t ti = 0; ti < m->ntargets; ti++) {
+        size_t crashes = 0;
+        for (size_t i = 0; i < m->ncases; i++)
+            crashes += crashed_in(&m->cases[i].res[ti]);
+        pc_sbuf_printf(&b, "| %s | ", m->t[ti].name);
+        md_text(&b, m->t[ti].version ? m->t[ti].version : "?");
+        pc_sbuf_puts(&b, " |");
+        for (int v = 0; VERDICTS[v]; v++)
+            pc_sbuf_printf(&b, " %zu |", count_verdict(m, ti, VERDICTS[v]));
+        pc_sbuf_printf(&b, " %zu |\n", crashes);
+    }
+    /* which cases brought each target down */
+    pc_sbuf_puts(&b, "\n## Cases during which a target crashed\n\n");
+    bool any = false;
+    for (size_t ti = 0; ti < m->ntargets; ti++) {
+        pc_sbuf ids = {0};
+        for (size_t i = 0; i < m->ncases; i++)
+            if (crashed_in(&m->cases[i].res[ti]))
+                pc_sbuf_printf(&ids, "%s%s", ids.len ? ", " : "", m->cases[i].id);
+        if (ids.len) {
+            pc_sbuf_printf(&b, "- **%s**: %s\n", m->t[ti].name, pc_sbuf_cstr(&ids));
+            any = true;
+        }
+        pc_sbuf_free(&ids);
+    }
+    if (!any)
+        pc_sbuf_puts(&b, "None.\n");
+    pc_sbuf_puts(&b, "\n## Cases by requirement\n\nRows are grouped by the first requirement each case cites.\n\n| case | level |");
+    for (size_t ti = 0; ti < m->ntargets; ti++)
+        pc_sbuf_printf(&b, " %s |", m->t[ti].name);
+    pc_sbuf_puts(&b, " title |\n|---|---|");
+    for (size_t ti = 0; ti < m->ntargets; ti++)
+        pc_sbuf_puts(&b, ":-:|");
+    pc_sbuf_puts(&b, "---|\n");
+    const char *group = NULL;
+    for (size_t i = 0; i < m->ncases; i++) {
+        const mx_case *c = &m->cases[i];
+        const char *g = c->first_ref ? c->first_ref : "(no requirement)";
+        if (!group || strcmp(group, g) != 0) {
+            group = g;
+            pc_sbuf_printf(&b, "| **%s** | |", g);
+            for (size_t ti = 0; ti < m->ntargets; ti++)
+                pc_sbuf_puts(&b, " |");
+            pc_sbuf_puts(&b, " |\n");
+        }
+        pc_sbuf_printf(&b, "| %s | %s |", c->id, c->level ? c->level : "");
+        for (size_t ti = 0; ti < m->ntargets; ti++)
+            pc_sbuf_printf(&b, " %s%s |", cell(&c->res[ti]), crashed_in(&c->res[ti]) ? " (crash)" : "");
+        pc_sbuf_puts(&b, " ");
+        md_text(&b, c->title);
+        pc_sbuf_puts(&b, " |\n");
+    }
+    pc_sbuf_cstr(&b);
+    return b.data;
+}
+
+static void html_details(pc_sbuf *b, const mx_result *r)
+{
+    const char *v = cell(r);
+    pc_sbuf_printf(b, "<td class=\"v-%s\"><details><summary>%s</summary>", v, v);
+    if (r->failed.message) {
+        pc_sbuf_puts(b, "<p>");
+        html_text(b, r->failed.message);
+        pc_sbuf_puts(b, "</p>");
+    }
+    if (r->failed.expected || r->failed.actual) {
+        pc_sbuf_puts(b, "<dl><dt>Expected</dt><dd><pre>");
+        html_text(b, r->failed.expected ? r->failed.expected : "");
+        pc_sbuf_puts(b, "</pre></dd><dt>Actual</dt><dd><pre>");
+        html_text(b, r->failed.actual ? r->failed.actual : "");
+        pc_sbuf_puts(b, "</pre></dd></dl>");
+    } else if (r->reason) {
+        pc_sbuf_puts(b, "<pre>");
+        html_text(b, r->reason);
+        pc_sbuf_puts(b, "</pre>");
+    } else {
+        pc_sbuf_puts(b, "<p>every check held</p>");
+    }
+    if (r->rounds)
+        pc_sbuf_printf(b, "<p class=\"note\">from re-run %d after a crash</p>", r->rounds);
+    pc_sbuf_puts(b, "</details></td>");
+}
+
+static char *render_html(const matrix *m)
+{
+    pc_sbuf b = {0};
+    pc_sbuf_puts(&b,
+                 "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+                 "<title>ppconform interop matrix</title>\n<style>\n"
+                 "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fff}\n"
+                 "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}\n"
+                 "th{background:#f0f0f0;position:sticky;top:0}tr.group td{background:#e8eef8;font-weight:bold}\n"
+                 "summary{cursor:pointer;font-weight:bold}pre{white-space:pre-wrap;max-width:40em;margin:0}\n"
+                 ".v-PASS{background:#dff5df}.v-FAIL{background:#f8d4d4}.v-WARN{background:#fbefc8}.v-INFO{background:#e6eefc}\n"
+                 ".v-SKIP{background:#eee;color:#666}.v-ERROR{background:#f2c6f2}.v-XFAIL,.v-XPASS{background:#e0e0ff}\n"
+                 ".note{color:#666;font-size:12px}\n</style></head><body>\n"
+                 "<h1>ppconform interop matrix</h1>\n"
+                 "<p>The conformance suite against each target on loopback. Verdicts about third parties are "
+                 "findings. Open a cell for the first failed check's Expected and Actual.</p>\n<table><tr><th>target</th><th>version</th>");
+    for (int v = 0; VERDICTS[v]; v++)
+        pc_sbuf_printf(&b, "<th>%s</th>", VERDICTS[v]);
+    pc_sbuf_puts(&b, "<th>runs</th><th>run status</th></tr>\n");
+    for (size_t ti = 0; ti < m->ntargets; ti++) {
+        pc_sbuf_puts(&b, "<tr><td>");
+        html_text(&b, m->t[ti].name);
+        pc_sbuf_puts(&b, "</td><td>");
+        html_text(&b, m->t[ti].version ? m->t[ti].version : "?");
+        pc_sbuf_puts(&b, "</td>");
+        for (int v = 0; VERDICTS[v]; v++)
+            pc_sbuf_printf(&b, "<td class=\"v-%s\">%zu</td>", VERDICTS[v], count_verdict(m, ti, VERDICTS[v]));
+        pc_sbuf_printf(&b, "<td>%d</td><td>", m->t[ti].runs);
+        html_text(&b, m->t[ti].ok ? "completed" : (m->t[ti].error ? m->t[ti].error : "failed"));
+        pc_sbuf_puts(&b, "</td></tr>\n");
+    }
+    pc_sbuf_puts(&b, "</table>\n<table><tr><th>case</th><th>level</th>");
+    for (size_t ti = 0; ti < m->ntargets; ti++) {
+        pc_sbuf_puts(&b, "<th>");
+        html_text(&b, m->t[ti].name);
+        pc_sbuf_puts(&b, "</th>");
+    }
+    pc_sbuf_puts(&b, "<th>title</th><th>requirements</th></tr>\n");
+    const char *group = NULL;
+    for (size_t i = 0; i < m->ncases; i++) {
+        const mx_case *c = &m->cases[i];
+        const char *g = c->first_ref ? c->first_ref : "(no requirement)";
+        if (!group || strcmp(group, g) != 0) {
+            group = g;
+            pc_sbuf_printf(&b, "<tr class=\"group\"><td colspan=\"%zu\">", m->ntargets + 4);
+            html_text(&b, g);
+            pc_sbuf_puts(&b, "</td></tr>\n");
+        }
+        pc_sbuf_puts(&b, "<tr><td>");
+        html_text(&b, c->id);
+        pc_sbuf_puts(&b, "</td><td>");
+        html_text(&b, c->level);
+        pc_sbuf_puts(&b, "</td>");
+        for (size_t ti = 0; ti < m->ntargets; ti++)
+            html_details(&b, &c->res[ti]);
+        pc_sbuf_puts(&b, "<td>");
+        html_text(&b, c->title);
+        pc_sbuf_puts(&b, "</td><td>");
+        html_text(&b, c->refs);
+        pc_sbuf_puts(&b, "</td></tr>\n");
+    }
+    pc_sbuf_puts(&b, "</table>\n</body></html>\n");
+    pc_sbuf_cstr(&b);
+    return b.data;
+}
+
+static int write_out(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fputs(text, f) == EOF) {
+        fprintf(stderr, "ppconform matrix: cannot write %s: %s\n", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* The runner to start: this program when it is ppconform, else ppconform next to it. */
+static char *find_runner(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return NULL;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash && strcmp(slash + 1, "ppconform") == 0)
+        return pc_strdup(self);
+    if (slash)
+        *slash = '\0';
+    return pc_printf("%s/ppconform", self);
+}
+
+/* Remove the temporary work directory: only the reports and logs we wrote, then the dir. */
+static void rm_workdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        bool ours = (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0) || (n > 4 && strcmp(e->d_name + n - 4, ".log") == 0);
+        if (!ours)
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+int pc_matrix_main(int argc, char **argv)
+{
+    matrix m = {0};
+    m.jobs = "4";
+    const char *targets = NULL, *md = NULL, *html = NULL, *workdir = NULL, *runner = NULL;
+    int i = 0;
+    if (argc > 0 && strcmp(argv[0], "matrix") == 0)
+        i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--") == 0) {
+            for (i++; i < argc; i++)
+                pc_strv_push(&m.extra, argv[i]);
+            break;
+        } else if (v && strcmp(a, "--targets") == 0) {
+            targets = v, i++;
+        } else if (v && strcmp(a, "--md") == 0) {
+            md = v, i++;
+        } else if (v && strcmp(a, "--html") == 0) {
+            html = v, i++;
+        } else if (v && strcmp(a, "--workdir") == 0) {
+            workdir = v, i++;
+        } else if (v && strcmp(a, "--ppconform") == 0) {
+            runner = v, i++;
+        } else if (v && (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0)) {
+            m.jobs = v, i++;
+        } else {
+            fprintf(stderr, "ppconform matrix: unknown or incomplete option '%s'\n", a);
+            usage(stderr);
+            pc_strv_free(&m.extra);
+            return 2;
+        }
+    }
+    if (!targets || !*targets) {
+        fprintf(stderr, "ppconform matrix: --targets is required\n");
+        usage(stderr);
+        pc_strv_free(&m.extra);
+        return 2;
+    }
+    char *list = pc_strdup(targets);
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (m.ntargets == MAX_TARGETS) {
+            fprintf(stderr, "ppconform matrix: at most %d targets\n", MAX_TARGETS);
+            free(list);
+            return 2;
+        }
+        mx_target *T = &m.t[m.ntargets++];
+        T->profile = pc_strdup(tok);
+        /* a column name: the profile's base name without .lua */
+        const char *base = strrchr(tok, '/') ? strrchr(tok, '/') + 1 : tok;
+        size_t n = strlen(base);
+        T->name = n > 4 && strcmp(base + n - 4, ".lua") == 0 ? pc_strndup(base, n - 4) : pc_strdup(base);
+    }
+    free(list);
+    char *self = runner ? pc_strdup(runner) : find_runner();
+    m.self = self;
+    char tmp[PATH_MAX] = "";
+    if (!workdir) {
+        const char *base = getenv("TMPDIR");
+        snprintf(tmp, sizeof tmp, "%s/ppconform-matrix-XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(tmp)) {
+            fprintf(stderr, "ppconform matrix: mkdtemp %s: %s\n", tmp, strerror(errno));
+            return 2;
+        }
+        workdir = tmp;
+    } else if (mkdir(workdir, 0755) < 0 && errno != EEXIST) {
+        fprintf(stderr, "ppconform matrix: mkdir %s: %s\n", workdir, strerror(errno));
+        return 2;
+    }
+    m.workdir = workdir;
+
+    for (size_t ti = 0; ti < m.ntargets; ti++)
+        run_target(&m, ti);
+    qsort(m.cases, m.ncases, sizeof *m.cases, case_cmp);
+
+    int rc = 0;
+    if (md) {
+        char *text = render_md(&m);
+        if (write_out(md, text) < 0)
+            rc = 2;
+        free(text);
+    }
+    if (html) {
+        char *text = render_html(&m);
+        if (write_out(html, text) < 0)
+            rc = 2;
+        free(text);
+    }
+    for (size_t ti = 0; ti < m.ntargets; ti++) {
+        mx_target *T = &m.t[ti];
+        fprintf(stderr, "matrix: %-18s %s, %d run%s; PASS %zu FAIL %zu WARN %zu SKIP %zu ERROR %zu\n", T->name,
+                T->ok ? "completed" : "FAILED", T->runs, T->runs == 1 ? "" : "s", count_verdict(&m, ti, "PASS"),
+                count_verdict(&m, ti, "FAIL"), count_verdict(&m, ti, "WARN"), count_verdict(&m, ti, "SKIP"),
+                count_verdict(&m, ti, "ERROR"));
+        if (!T->ok) {
+            fprintf(stderr, "matrix: %s: %s\n", T->name, T->error ? T->error : "run failed");
+            if (rc == 0)
+                rc = 3;
+        }
+    }
+    if (tmp[0])
+        rm_workdir(tmp);
+    for (size_t c = 0; c < m.ncases; c++) {
+        free(m.cases[c].id);
+        free(m.cases[c].title);
+        free(m.cases[c].level);
+        free(m.cases[c].first_ref);
+        free(m.cases[c].refs);
+        for (size_t ti = 0; ti < m.ntargets; ti++)
+            free_result(&m.cases[c].res[ti]);
+    }
+    free(m.cases);
+    for (size_t ti = 0; ti < m.ntargets; ti++) {
+        free(m.t[ti].name);
+        free(m.t[ti].profile);
+        free(m.t[ti].version);
+        free(m.t[ti].error);
+    }
+    pc_strv_free(&m.extra);
+    free(self);
+    return rc;
+}
