@@ -455,6 +455,13 @@ static void handle_packet(br_client *c, const uint8_t *raw, size_t len)
         br_handle_connect(c, raw, len);
         return;
     }
+    if ((raw[0] >> 4) == MQTT_CONNECT) {
+        /* MQTT-3.1.0-2: a second CONNECT is a protocol violation however it is encoded; decoding
+         * it first would answer a bad level or client id with CONNACK-only codes (0x84, 0x85)
+         * that a v5 DISCONNECT may not carry */
+        br_protocol_close(c, MQTT_ERR_UNEXPECTED_PACKET);
+        return;
+    }
     mqtt_packet p;
     ssize_t r = mqtt_decode(raw, len, c->level, &p);
     if (r < 0) {
@@ -496,8 +503,7 @@ static void handle_packet(br_client *c, const uint8_t *raw, size_t len)
         br_close_client(c, "client_disconnect", -1);
         break;
     }
-    case MQTT_CONNECT: /* MQTT-3.1.0-2: a second CONNECT is a protocol violation */
-    default:           /* CONNACK, SUBACK, UNSUBACK, PINGRESP, AUTH: not from a client here */
+    default: /* CONNACK, SUBACK, UNSUBACK, PINGRESP, AUTH: not from a client here */
         br_protocol_close(c, MQTT_ERR_UNEXPECTED_PACKET);
         break;
     }

@@ -326,6 +326,22 @@ static void test_MQTT_3_1_0_2_second_connect_is_a_protocol_error(void **state)
     h_stop();
 }
 
+/* Found by fuzz_broker_engine: a second CONNECT that does not decode (here level 6) was closed
+ * with the decoder's reason, so a v5 client got DISCONNECT 0x84, a code only CONNACK may carry. */
+static void test_MQTT_3_1_0_2_malformed_second_connect_gets_a_valid_disconnect(void **state)
+{
+    (void)state;
+    h_start(NULL);
+    fconn *a = h_client(MQTT_V5, "twice", true);
+    /* CONNECT "MQTT" level 6, clean, keep-alive 60, no properties, client id "x" */
+    assert_int_equal(h_input_hex(a, "10 0e 00 04 4d 51 54 54 06 02 00 3c 00 00 01 78"), -1);
+    mqtt_packet d;
+    h_expect_type(a, &d, MQTT_DISCONNECT); /* h_next fails on a reason DISCONNECT may not carry */
+    assert_int_equal(d.disconnect.reason, MQTT_RC_PROTOCOL_ERROR);
+    assert_string_equal(a->reason, "mqtt.unexpected_packet");
+    h_stop();
+}
+
 static void test_MQTT_3_1_2_2_unsupported_protocol_level_return_code_1(void **state)
 {
     (void)state;
@@ -472,6 +488,7 @@ int main(void)
         cmocka_unit_test_teardown(test_forced_username_and_transport_refusal, h_teardown),
         cmocka_unit_test_teardown(test_MQTT_3_1_0_1_first_packet_not_connect_closes_at_first_byte, h_teardown),
         cmocka_unit_test_teardown(test_MQTT_3_1_0_2_second_connect_is_a_protocol_error, h_teardown),
+        cmocka_unit_test_teardown(test_MQTT_3_1_0_2_malformed_second_connect_gets_a_valid_disconnect, h_teardown),
         cmocka_unit_test_teardown(test_MQTT_3_1_2_2_unsupported_protocol_level_return_code_1, h_teardown),
         cmocka_unit_test_teardown(test_appendix_A2_connect_packets_are_accepted, h_teardown),
         cmocka_unit_test_teardown(test_MQTT_3_1_4_1_connect_timeout_closes, h_teardown),
