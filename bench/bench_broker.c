@@ -54,6 +54,7 @@ typedef struct options {
     size_t slots, sources, idle_conns, idle_concurrency, payload, window, e2e;
     int broker_cpu, client_cpu;
     bool broker_logs, keep;
+    const char *perf_dir;   /* record each broker with perf while it is measured */
 } options;
 
 static void usage(FILE *out)
@@ -81,7 +82,10 @@ static void usage(FILE *out)
             "  --client-cpu N       CPU for this load generator (default 1; -1 = no pinning)\n"
             "  --broker-logs        keep the brokers' per-connection log lines (default: warnings\n"
             "                       and errors only, for both)\n"
-            "  --keep               keep the temporary directory (configs, broker logs)\n");
+            "  --keep               keep the temporary directory (configs, broker logs)\n"
+            "  --perf DIR           run `perf record --call-graph dwarf -p BROKER_PID` during each\n"
+            "                       measurement into DIR/TARGET-FIGURE-rN.data (perf runs on the\n"
+            "                       client CPU; figures taken this way find hot spots, do not quote them)\n");
 }
 
 static bool parse_list(const char *text, const char *const *names, size_t count, bool *out)
@@ -156,6 +160,7 @@ static int parse_cli(int argc, char **argv, options *o)
         {"e2e", required_argument, NULL, 'e'},      {"broker-cpu", required_argument, NULL, 'b'},
         {"client-cpu", required_argument, NULL, 'c'}, {"broker-logs", no_argument, NULL, 'L'},
         {"keep", no_argument, NULL, 'k'},           {"help", no_argument, NULL, 'h'},
+        {"perf", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     size_t v;
@@ -179,6 +184,7 @@ static int parse_cli(int argc, char **argv, options *o)
         case 'c': o->client_cpu = atoi(optarg); break;
         case 'L': o->broker_logs = true; break;
         case 'k': o->keep = true; break;
+        case 'F': o->perf_dir = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -321,6 +327,23 @@ static void broker_stop(broker *b)
     if (died || st != 0)
         fprintf(stderr, "bench_broker: %s %s (exit %d); its log: %s\n", b->target.name,
                 died ? "had exited during the measurement" : "did not stop cleanly", st, b->log_path);
+}
+
+/* perf record attached to the broker, on the load generator's CPU so the broker's CPU only
+ * runs the broker. The warm-up gives it time to attach before the window opens. */
+static void perf_start(bb_proc *perf, const options *o, pid_t broker_pid, const char *target, const char *fig,
+                       int round)
+{
+    char pid[16], out[600], log[600], err[BB_ERR_MAX];
+    snprintf(pid, sizeof(pid), "%d", (int)broker_pid);
+    snprintf(out, sizeof(out), "%s/%s-%s-r%d.data", o->perf_dir, target, fig, round);
+    snprintf(log, sizeof(log), "%s/%s-%s-r%d.log", o->perf_dir, target, fig, round);
+    /* DWARF call graphs: libc has no frame pointers, and the cost of the broker's calls into
+     * libc (printf, malloc, strlen) belongs to the broker function that made them. */
+    char *argv[] = {"/usr/bin/perf", "record", "-q", "-F", "999", "--call-graph", "dwarf,16384",
+                    "-p", pid, "-o", out, NULL};
+    if (bb_proc_start(perf, argv, o->client_cpu, 1024, log, err, sizeof(err)) != 0)
+        fprintf(stderr, "bench_broker: perf: %s\n", err);
 }
 
 /* ---- results ---------------------------------------------------------------------------- */
@@ -616,6 +639,10 @@ int main(int argc, char **argv)
     if (!pinned)
         o.broker_cpu = -1;
 
+    if (o.perf_dir && mkdir(o.perf_dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "bench_broker: mkdir %s: %s\n", o.perf_dir, strerror(errno));
+        return 2;
+    }
     char dir[] = "/tmp/bench_broker.XXXXXX";
     if (!mkdtemp(dir)) {
         fprintf(stderr, "bench_broker: mkdtemp: %s\n", strerror(errno));
@@ -647,13 +674,18 @@ int main(int argc, char **argv)
                     memset(s, 0, sizeof(*s));
                     snprintf(s->error, sizeof(s->error), "start: %s", err);
                 } else {
+                    bb_proc perf = {0, -1, 0};
+                    if (o.perf_dir)
+                        perf_start(&perf, &o, b.proc.pid, T_NAMES[t], FIG_KEYS[f], r + 1);
                     measure(loop, f, &b, &o, s);
+                    if (perf.pid)
+                        bb_proc_stop_with(&perf, SIGINT);
                     broker_stop(&b);
                 }
                 if (!s->ok)
                     failures++;
-                fprintf(stderr, "  round %d %-7s %-9s %10.0f %s%s\n", r + 1, FIG_KEYS[f], T_NAMES[t], s->value,
-                        s->ok ? "" : "FAILED: ", s->ok ? "" : s->error);
+                fprintf(stderr, "  round %d %-7s %-9s pid %-7d %10.0f %s%s\n", r + 1, FIG_KEYS[f], T_NAMES[t],
+                        (int)b.target.pid, s->value, s->ok ? "" : "FAILED: ", s->ok ? "" : s->error);
             }
         }
     }

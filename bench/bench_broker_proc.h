@@ -163,19 +163,24 @@ static bool bb_proc_wait(bb_proc *p, int timeout_ms)
     return true;
 }
 
-/* SIGTERM, up to 5 s for a clean stop, then SIGKILL. Returns the exit status (-1 when it
- * had to be killed or died on a signal). */
-static int bb_proc_stop(bb_proc *p)
+/* sig (SIGTERM; SIGINT for perf record), up to 5 s for a clean stop, then SIGKILL. Returns
+ * the exit status (-1 when it had to be killed or died on a signal). */
+static int bb_proc_stop_with(bb_proc *p, int sig)
 {
     if (!p->pid)
         return WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1;
-    kill(p->pid, SIGTERM);
+    kill(p->pid, sig);
     if (!bb_proc_wait(p, 5000)) {
         kill(p->pid, SIGKILL);
         bb_proc_wait(p, 5000);
         return -1;
     }
     return WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1;
+}
+
+static int bb_proc_stop(bb_proc *p)
+{
+    return bb_proc_stop_with(p, SIGTERM);
 }
 
 /* Wait until path exists (ppbroker's --ready-file is renamed into place once every listener
