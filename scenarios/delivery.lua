@@ -41,7 +41,7 @@ local function split_case(prefix, name, full, cut, peer, refs, ecs)
     description = ("The first %d bytes, then (once the receiver has read them) the rest and a CONNECT. Nothing may be decoded "
       .. "before the header is complete; if accepted the session is attributed to %s."):format(cut, peer),
     run = function(t)
-      local c = t:connect "pp"
+      local c = S.connect(t, "pp")
       local cid = t:unique "split"
       c.mqtt_level = 4
       local connect = mqtt.connect { version = 4, client_id = cid }
@@ -87,7 +87,7 @@ for _, b in ipairs { { "V1", V1, "EC-F-04", "R-V1-22" }, { "V2", V2, "EC-F-05", 
     id = "DLV-BYTE-" .. b[1], title = b[1] .. " header one byte per segment, 10 ms apart, then CONNECT",
     level = "MUST", refs = { "R-GEN-10", b[4], "R-GEN-11" }, tags = { b[3], "A-01" }, requires = { "listener.pp" }, timeout = "15s",
     run = function(t)
-      local c = t:connect "pp"
+      local c = S.connect(t, "pp")
       local cid = t:unique "byte"
       c.mqtt_level = 4
       c:send(b[2]:sub(1, -2), { split = 1, pace = "10ms" })
@@ -112,7 +112,7 @@ for _, k in ipairs(COAL) do
     id = "DLV-COAL-" .. k[1], title = k[1] .. " header, CONNECT, SUBSCRIBE and PUBLISH in one write: every packet intact",
     level = "MUST", refs = k[4], tags = { k[5] }, requires = { "listener.pp" },
     run = function(t)
-      local c = t:connect "pp"
+      local c = S.connect(t, "pp")
       local cid = t:unique "coal"
       c.mqtt_level = 4
       c:send { k[2], mqtt.connect { version = 4, client_id = cid }, mqtt.subscribe { id = 7, topics = { { "ppc/coal/" .. cid, qos = 0 } } },
@@ -134,7 +134,7 @@ add(case {
   id = "DLV-LATE-01", title = "Header, then CONNECT 100 ms later in its own segment",
   level = "MUST", refs = { "R-GEN-11", "R-V2-37" }, tags = { "EC-F-03" }, requires = { "listener.pp" },
   run = function(t)
-    local c = t:connect "pp"
+    local c = S.connect(t, "pp")
     c:send(V2)
     t:sleep("100ms")
     C.connect_ok(t, c, "")
@@ -158,7 +158,7 @@ for _, h in ipairs(HALF) do
     requires = { "listener.pp" }, timeout = "15s",
     description = h[2] .. ": the peer shuts down its side mid-header; the receiver closes without a byte sent and keeps serving.",
     run = function(t)
-      local c = t:connect "pp"
+      local c = S.connect(t, "pp")
       c:send(h[4])
       c:shutdown()
       C.closed_silently(t, c, "closed without an answer after the half-close")
@@ -171,7 +171,7 @@ add(case {
   id = "DLV-HALF-08", title = "A valid header, then FIN with no application data: no crash, the next client is served",
   level = "MUST", refs = { "R-GEN-11" }, tags = { "EC-F-16" }, requires = { "listener.pp" }, timeout = "15s",
   run = function(t)
-    local c = t:connect "pp"
+    local c = S.connect(t, "pp")
     c:send(V2)
     c:shutdown()
     c:expect_close { data = "forbid", within = C.reject_window(t), what = "closed after EOF, nothing sent" }
@@ -185,7 +185,7 @@ add(case {
   level = "MUST", refs = { "R-V2-37", "R-V1-28" }, tags = { "EC-F-17" }, requires = { "listener.pp" }, timeout = "15s",
   run = function(t)
     for _, hdr in ipairs { V1, V2 } do
-      local c = t:connect "pp"
+      local c = S.connect(t, "pp")
       local cid = t:unique "big"
       c.mqtt_level = 4
       local payload = {}
@@ -215,7 +215,7 @@ for _, b in ipairs {
       .. "if accepted, CONNECT starts exactly at 16 + len and the address is exact.",
     run = function(t)
       local hdr = S.v2raw(0x21, 0x11, S.BLOCK4 .. S.tlv(0x04, ("\0"):rep(b[3])))
-      local c = t:connect "pp"
+      local c = S.connect(t, "pp")
       local cid = t:unique "large"
       c.mqtt_level = 4
       c:send({ hdr, mqtt.connect { version = 4, client_id = cid } }, { split = b[4] })

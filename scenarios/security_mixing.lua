@@ -55,13 +55,13 @@ for _, d in ipairs { { "V1V1", H1, H1b, "203.0.113.21:2001" }, { "V2V2", H2, H2b
     requires = { "listener.pp" }, timeout = "15s",
     description = "EC-F-13: 'P' is PUBREC and 0x0D a reserved type before CONNECT, so MQTT closes; the second header's 198.18.0.66 is never used.",
     run = function(t)
-      local c = t:connect "pp"
+      local c = S.connect(t, "pp")
       local cid = t:unique "twice"
       c:send { d[2], d[3], mqtt.connect { version = 4, client_id = cid } }
       C.closed_silently(t, c, "closed with no CONNACK")
       C.no_session(t, cid, "R-GEN-01")
       if S.has_admin(t) then
-        for _, e in ipairs(t.oracle:events_for(c, {})) do
+        for _, e in ipairs(S.my_events(t, c)) do
           t:check(e.attributed_peer ~= "198.18.0.66:6666", "the second header's address is never used (" .. e.type .. ")")
         end
       end
@@ -119,7 +119,7 @@ add(case {
     local c = S.accepted(t, S.v2raw(0x20, 0x11, S.BLOCK4), { peer = "real" })
     if S.has_admin(t) then
       c:close()
-      for _, e in ipairs(t.oracle:events_for(c, {})) do
+      for _, e in ipairs(S.my_events(t, c)) do
         t:check(e.attributed_peer == c:local_addr(), "event " .. e.type .. " is attributed to the real peer",
                 { expected = c:local_addr(), actual = tostring(e.attributed_peer) })
       end

@@ -143,7 +143,7 @@ add(S.either_case {
 
 -- ---- identity: CN as username -----------------------------------------------------------------
 local function connect_with(t, listener, header, user)
-  local c = t:connect(listener)
+  local c = S.connect(t, listener)
   local cid = t:unique "cn"
   c.mqtt_level = 4
   c:send { header, mqtt.connect { version = 4, client_id = cid, username = user } }

@@ -36,7 +36,7 @@ for _, s in ipairs(SILENT) do
     refs = s[5], tags = s[4], requires = { "listener.pp", "proxy.header_timeout" }, timeout = "20s",
     description = "No byte is ever sent back (no banner, no CONNACK); not closed before 2.5 s; closed by the declared timeout + 2 s.",
     run = function(t)
-      local c = t:connect "pp"
+      local c = S.connect(t, "pp")
       if #s[3] > 0 then c:send(s[3]) end
       silent_then_closed(t, c)
       S.still_serving(t, "pp")
@@ -48,7 +48,7 @@ add(case {
   id = "TMO-05", title = "A valid header 2.5 s after connect is accepted", level = "SHOULD",
   refs = { "R-GEN-12" }, tags = { "EC-F-12" }, requires = { "listener.pp" }, timeout = "15s",
   run = function(t)
-    local c = t:connect "pp"
+    local c = S.connect(t, "pp")
     t:sleep("2500ms")
     C.connect_ok(t, c, proxy.v2 { src = S.SRC4, dst = S.DST4 })
     c:close()
@@ -59,7 +59,7 @@ add(case {
   level = "MUST", refs = { "R-GEN-12", "R-GEN-11" }, tags = { "EC-S-12", "A-02" }, requires = { "listener.pp", "proxy.header_timeout" },
   timeout = "20s",
   run = function(t)
-    local c = t:connect "pp"
+    local c = S.connect(t, "pp")
     local hdr = S.v2raw(0x21, 0x11, S.BLOCK4 .. S.tlv(0x04, ("\0"):rep(65535 - 15)))
     local declared = t:ms(t.target.capabilities["proxy.header_timeout"])
     local deadline = t:now() + declared + t:ms("2s")
@@ -80,7 +80,7 @@ add(case {
   level = "MUST", refs = { "R-GEN-12" }, tags = { "EC-S-13" }, requires = { "listener.pp", "proxy.header_timeout" }, timeout = "25s",
   run = function(t)
     local conns = {}
-    for i = 1, 200 do conns[i] = t:connect "pp" end
+    for i = 1, 200 do conns[i] = S.connect(t, "pp") end
     local declared = t:ms(t.target.capabilities["proxy.header_timeout"])
     local deadline = t:now() + declared + t:ms("3s")
     local open = 0
@@ -100,7 +100,7 @@ add(case {
   level = "MUST", refs = { "R-GEN-12", "R-GEN-11" }, requires = { "listener.pp", "proxy.header_timeout" }, timeout = "20s",
   description = "go-proxyproto GHSA-xcf7-q56x-78gh: the read deadline was never cleared, so every session died after the header timeout.",
   run = function(t)
-    local c = t:connect "pp"
+    local c = S.connect(t, "pp")
     C.connect_ok(t, c, proxy.v2 { src = S.SRC4, dst = S.DST4 })
     t:sleep(t:ms(t.target.capabilities["proxy.header_timeout"]) / 1000 / t.scale + 0.5)
     c:send(mqtt.pingreq {})

@@ -73,23 +73,77 @@ function S.wait_read(t, c, n)
   end
 end
 
+-- ---- events of our own connection ------------------------------------------------------------
+-- The admin API matches nothing for us, and the whole event ring is large: we read only the
+-- events after a watermark taken just before our connection was opened (S.connect), keep those
+-- with our real_peer, and of those only the newest connection id (an ephemeral port can be
+-- reused within a run), or exactly `conn` when the receiver told us its id.
+S._mark = 1
+local FINAL = { close = true, proxy_reject = true, auth_reject = true, security_reject = true }
+
+local function events_since(t, since)
+  local v = t.oracle:get_json("/api/v1/events?since=" .. math.floor(since))
+  return v.events or {}, v.next or since
+end
+
+-- The current end of the event ring (a watermark for the next connection).
+function S.mark(t)
+  if not S.has_admin(t) then return nil end
+  local _, nxt = events_since(t, S._mark)
+  if nxt > S._mark then S._mark = nxt end
+  return S._mark
+end
+
+-- t:connect plus the watermark S.my_events needs.
+function S.connect(t, where_, opts)
+  local since = S.mark(t)
+  local c = t:connect(where_, opts)
+  c.ppc_since = since
+  return c
+end
+
+-- Our connection's events; waits (up to opts.within_ms, default 2 s) for a final one unless
+-- opts.no_wait.
+function S.my_events(t, c, opts, conn)
+  opts = opts or {}
+  if not S.has_admin(t) then return {} end
+  local peer = c:local_addr()
+  local deadline = t:now() + (opts.within_ms or t:ms("2s"))
+  while true do
+    local all = events_since(t, c.ppc_since or 1)
+    local newest = conn
+    if not newest then
+      for _, e in ipairs(all) do
+        if e.real_peer == peer and type(e.conn) == "number" and (not newest or e.conn > newest) then newest = e.conn end
+      end
+    end
+    local mine, finished = {}, false
+    for _, e in ipairs(all) do
+      if e.real_peer == peer and e.conn == newest then
+        mine[#mine + 1] = e
+        if FINAL[e.type] then finished = true end
+      end
+    end
+    if finished or opts.no_wait or t:now() >= deadline then return mine end
+    t:sleep("20ms")
+  end
+end
+
 -- R-GEN-11 / R-V1-22 / R-V2-33: nothing about the header was decided (no proxy_header event,
 -- no MQTT stage) while only part of it has arrived.
 function S.check_undecided(t, c, ref)
   if not S.has_admin(t) then return true end
-  local ev = t.oracle:events_for(c, { no_wait = true })
+  local x = S.server_conn(t, c)
+  if not x then return true end -- already gone: the final verdict judges the outcome
+  local ev = S.my_events(t, c, { no_wait = true }, x.conn)
   for _, e in ipairs(ev) do
     if e.type == "proxy_header" then
       return t:check(false, "the receiver decoded a header before it was complete",
                      { expected = "no proxy_header event yet", actual = "proxy_header event, attributed " .. tostring(e.attributed_peer), ref = ref })
     end
   end
-  local x = S.server_conn(t, c)
-  if x then
-    return t:check(x.state == "proxy", "the connection is still in its header stage",
-                   { expected = "state proxy", actual = "state " .. tostring(x.state), ref = ref })
-  end
-  return true
+  return t:check(x.state == "proxy", "the connection is still in its header stage",
+                 { expected = "state proxy", actual = "state " .. tostring(x.state), ref = ref })
 end
 
 -- Send part 1, let the receiver read it, check it decided nothing, send part 2.
@@ -106,7 +160,7 @@ end
 -- Record the receiver's rejection reason (ppbroker's event) as information.
 function S.note_rejection(t, c)
   if not S.has_admin(t) then return end
-  local ev = t.oracle:events_for(c, { within_ms = t:ms("500ms") })
+  local ev = S.my_events(t, c, { within_ms = t:ms("500ms") })
   for _, e in ipairs(ev) do
     if e.type:find("_reject$") or e.type == "close" then
       t:info("receiver reason", tostring(e.reason) .. (e.refs and (" " .. table.concat(e.refs, ",")) or ""))
@@ -118,7 +172,7 @@ end
 -- The listener still serves a valid client after a refusal.
 function S.still_serving(t, listener, o)
   o = o or {}
-  local good = t:connect(listener or "pp", { source = o.source })
+  local good = S.connect(t, listener or "pp", { source = o.source })
   local hdr = o.header
   if hdr == nil then
     local l = t.target.listeners[listener or "pp"]
@@ -136,7 +190,7 @@ end
 function S.refused(t, bytes, o)
   o = o or {}
   local listener = o.listener or "pp"
-  local c = t:connect(listener, { source = o.source })
+  local c = S.connect(t, listener, { source = o.source })
   local cid = t:unique "refused"
   local payload = { bytes }
   if o.connect ~= false then payload[2] = mqtt.connect { version = o.mqtt or 4, client_id = cid } end
@@ -161,7 +215,7 @@ end
 -- ("real" = our own socket address, nil = not checked). o.check(t, session) inspects more.
 function S.accepted(t, header, o)
   o = o or {}
-  local c = t:connect(o.listener or "pp", { source = o.source })
+  local c = S.connect(t, o.listener or "pp", { source = o.source })
   local cid = C.connect_ok(t, c, header, { version = o.mqtt, send = o.send })
   if t:has("oracle.sessions") and (o.peer or o.check) then
     local s = C.session(t, cid)
@@ -180,7 +234,7 @@ end
 -- close. Returns "accepted" | "refused". Invariants checked on both branches.
 function S.either(t, header, o)
   o = o or {}
-  local c = t:connect(o.listener or "pp", { source = o.source })
+  local c = S.connect(t, o.listener or "pp", { source = o.source })
   local cid = t:unique "either"
   c.mqtt_level = 4
   c:send({ header, mqtt.connect { version = 4, client_id = cid } }, o.send)
