@@ -45,6 +45,45 @@ static void test_R_GEN_14_right_receiver_passes_with_exit_0(void **state)
     assert_true(it_file_contains(out, "9 passed, 0 failed, 2 skipped"));
 }
 
+static void test_decode_shows_the_header_and_the_mqtt_after_it(void **state)
+{
+    (void)state;
+    char out[700];
+    path_in(out, sizeof out, "decode.out");
+    /* A.3.1 (CRC32C 0xD3A55D3B) followed by a 14-byte CONNECT */
+    const char *ok[] = {"decode", "0d0a0d0a000d0a515549540a211100137f0000017f000001002a053903000 4d3a55d3b",
+                        "100c00044d5154540402003c0000", NULL};
+    assert_int_equal(it_run_ppconform(ok, out), 0);
+    assert_true(it_file_contains(out, "PROXY v2 header, 35 bytes"));
+    assert_true(it_file_contains(out, "MQTT CONNECT, 14 bytes"));
+    const char *bad[] = {"decode", "50524f585920544350342031302e302e302e3030312031302e302e302e3220312032 0d0a", NULL};
+    assert_int_equal(it_run_ppconform(bad, out), 1);
+    assert_true(it_file_contains(out, "v1.leading_zero"));
+    const char *junk[] = {"decode", "zz", NULL};
+    assert_int_equal(it_run_ppconform(junk, out), 2);
+}
+
+static void test_real_json_report_matches_the_schema(void **state)
+{
+    (void)state;
+    char json[700], out[700];
+    path_in(json, sizeof json, "good.json"); /* written by the first test */
+    path_in(out, sizeof out, "schema.out");
+    ts_proc p;
+    const char *argv[] = {"python3", "-c",
+                          "import json,sys\n"
+                          "try:\n import jsonschema\nexcept ImportError:\n sys.exit(77)\n"
+                          "jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))\n",
+                          PPC_SOURCE_DIR "/lua/report.schema.json", json, NULL};
+    if (ts_spawn(&p, argv, NULL, out, out) != 0)
+        skip(); /* no python3 */
+    ts_exit ex;
+    assert_int_equal(ts_wait_exit(&p, 30000, &ex), 0);
+    if (ex.exited && ex.code == 77)
+        skip();
+    assert_true(ex.exited && ex.code == 0);
+}
+
 static void test_R_GEN_14_guessing_receiver_fails_with_exit_1_and_evidence(void **state)
 {
     (void)state;
@@ -210,6 +249,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_R_GEN_14_right_receiver_passes_with_exit_0),
+        cmocka_unit_test(test_real_json_report_matches_the_schema),
+        cmocka_unit_test(test_decode_shows_the_header_and_the_mqtt_after_it),
         cmocka_unit_test(test_R_GEN_14_guessing_receiver_fails_with_exit_1_and_evidence),
         cmocka_unit_test(test_silent_receiver_fails_the_positive_cases),
         cmocka_unit_test(test_every_verdict_comes_out_as_designed),
