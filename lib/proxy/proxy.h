@@ -238,7 +238,9 @@ typedef struct pp_build_tlv {
     const uint8_t *value;
     size_t len;
     int32_t len_override;    /* -1: the real length; otherwise written as the length field */
-    bool crc_auto;           /* type 0x03 with the value computed last (R-CRC-02..04) */
+    bool crc_auto;           /* type 0x03 with the value computed last (R-CRC-02..04): 4 bytes
+                                are written, value/len ignored; several crc_auto TLVs all get
+                                the CRC computed with every one of them zeroed (EC-C-08) */
 } pp_build_tlv;
 /* A well-formed TLV (len_override -1): a zero-initialised pp_build_tlv would announce
  * length 0. value NULL writes len zero bytes (handy for NOOP padding). */
