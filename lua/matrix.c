@@ -63,13 +63,14 @@ typedef struct matrix {
     mx_target t[MAX_TARGETS];
     size_t ntargets;
     const char *self, *workdir;
-    pc_strv extra;                  /* passed to every `run` */
+    pc_strv extra;                  /* options passed to every `run` */
+    pc_strv selectors;              /* which cases (the first run of each target) */
     const char *jobs;
 } matrix;
 
 static void usage(FILE *f)
 {
-    fputs("Usage: ppconform matrix --targets NAME[,NAME...] [--md FILE] [--html FILE] [OPTIONS] [-- RUN-ARGS...]\n"
+    fputs("Usage: ppconform matrix --targets NAME[,NAME...] [--md FILE] [--html FILE] [OPTIONS] [SELECTOR...] [-- RUN-OPTIONS...]\n"
           "\n"
           "Runs the suite against each target (a profile name under lua/targets, e.g. ppbroker,\n"
           "mosquitto, haproxy-mosquitto, nginx-mosquitto, rabbitmq, aedes, or a profile file) as\n"
@@ -82,7 +83,8 @@ static void usage(FILE *f)
           "  --workdir DIR       keep each run's JSON report and log there (default: a temp dir, removed)\n"
           "  --ppconform PATH    the runner to start (default: this program, or ppconform next to it)\n"
           "  -j, --jobs N        cases in parallel in each first run (default 4)\n"
-          "  -- RUN-ARGS         passed to every `ppconform run` (e.g. --timeout-scale 2, selectors)\n"
+          "  SELECTOR...         which cases, as for `ppconform run` (default: all)\n"
+          "  -- RUN-OPTIONS      options passed to every `ppconform run` (e.g. --timeout-scale 2)\n"
           "\n"
           "Exit status: 0 every run completed (the verdicts are findings, not failures);\n"
           "2 usage error; 3 a target could not be run (did not start, no report).\n",
@@ -320,8 +322,10 @@ static void run_target(matrix *m, size_t ti)
         pc_strv_push(&args, round == 0 ? m->jobs : "1");
         for (size_t i = 0; i < m->extra.count; i++)
             pc_strv_push(&args, m->extra.items[i]);
-        for (size_t i = 0; i < pending.count; i++)
-            pc_strv_push(&args, pending.items[i]);
+        /* the first run: the selectors; a re-run: exactly the cases left without a verdict */
+        const pc_strv *sel = round == 0 ? &m->selectors : &pending;
+        for (size_t i = 0; i < sel->count; i++)
+            pc_strv_push(&args, sel->items[i]);
         if (round == 0)
             fprintf(stderr, "matrix: %s: run 1\n", T->name);
         else
@@ -668,6 +672,8 @@ int pc_matrix_main(int argc, char **argv)
             runner = v, i++;
         } else if (v && (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0)) {
             m.jobs = v, i++;
+        } else if (a[0] != '-') {
+            pc_strv_push(&m.selectors, a);
         } else {
             fprintf(stderr, "ppconform matrix: unknown or incomplete option '%s'\n", a);
             usage(stderr);
@@ -761,6 +767,7 @@ int pc_matrix_main(int argc, char **argv)
         free(m.t[ti].error);
     }
     pc_strv_free(&m.extra);
+    pc_strv_free(&m.selectors);
     free(self);
     return rc;
 }

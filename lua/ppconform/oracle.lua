@@ -84,8 +84,8 @@ local FINAL = { close = true, proxy_reject = true, auth_reject = true, security_
 function Admin:events_for(conn_or_peer, opts)
   opts = opts or {}
   local peer = peer_of(conn_or_peer)
-  local deadline = core.now() + math.floor((opts.within and opts.within_ms or 2000) * self.scale)
-  if opts.within_ms then deadline = core.now() + opts.within_ms end
+  -- within_ms is taken as given (callers pass t:ms(...), already scaled)
+  local deadline = core.now() + (opts.within_ms or math.floor(2000 * self.scale))
   local want = opts.until_type
   while true do
     local all = self:get_json("/api/v1/events?since=0").events or {}
