@@ -180,13 +180,20 @@ end
 
 -- Wait for something to happen: returns "data" (bytes appended to buf), "fin", "rst",
 -- "error", or "timeout" at the deadline.
+local MAX_UNREAD = 16 * 1024 * 1024 -- bytes a case may leave unread before it is an error
+local MAX_KEPT = 1024 * 1024          -- c:received() keeps the first MiB
+
 function Conn:_pump(deadline)
   if self.ended then return self.ended end
   while true do
     local status, data = self.sock:try_recv()
     if status == "data" then
+      if #self.buf + #data > MAX_UNREAD then
+        self.ended, self.end_error = "error", "the peer sent more than 16 MiB the case did not read"
+        return "error"
+      end
       self.buf = self.buf .. data
-      self.all = self.all .. data
+      if #self.all < MAX_KEPT then self.all = self.all .. data:sub(1, MAX_KEPT - #self.all) end
       return "data"
     elseif status == "again" then
       if core.now() >= deadline then return "timeout" end
