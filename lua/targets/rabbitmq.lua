@@ -1,0 +1,139 @@
+-- Target profile: RabbitMQ 3.10 (Debian 12 rabbitmq-server) with the rabbitmq_mqtt plugin and
+-- `mqtt.proxy_protocol = true`: the only PROXY-aware MQTT broker packaged for Debian 12.
+-- Runs without systemd and without the /usr/sbin wrapper (which su's to rabbitmq and logs
+-- under /var): the server script from /usr/lib/rabbitmq is started through /usr/bin/env with
+-- its own RABBITMQ_* environment, HOME (the Erlang cookie), mnesia, logs and config in a temp
+-- dir. RUNNING_UNDER_SYSTEMD makes that script exec the Erlang VM, so the PID we spawned is
+-- the VM's (SIGTERM is a clean shutdown); epmd is started by hand on loopback so it too is
+-- stopped by PID. Every listener is on a free port of 127.0.0.1: MQTT ("pp"), AMQP,
+-- distribution, epmd. Readiness: the MQTT port accepts connections (RabbitMQ needs 9-26 s).
+-- The PROXY header timeout is RabbitMQ's hard-coded 3 s. PROXY is global for the MQTT
+-- listener, so there is no "plain" listener. No oracle: cases that need one skip.
+local P = { name = "rabbitmq" }
+
+local VERSION = "3.10.8"
+local SBIN = "/usr/lib/rabbitmq/lib/rabbitmq_server-" .. VERSION .. "/sbin"
+local ENV, EPMD = "/usr/bin/env", "/usr/bin/epmd"
+local START_MS = 28000 -- the runner gives start() 30 s (times --timeout-scale)
+
+-- A port in 20000..32767 (below Linux's ephemeral range) that nothing answers on now.
+local function free_port(core)
+  for _ = 1, 50 do
+    local port = math.random(20000, 32767)
+    local s, inprog = core.connect("127.0.0.1:" .. port, nil, true)
+    if not s then return port end
+    if inprog then s:wait("w", core.now() + 200) end
+    local ok = s:finish_connect()
+    s:close()
+    if not ok then return port end
+  end
+  error("no free port found on 127.0.0.1", 0)
+end
+
+-- Poll until addr accepts a connection, the process dies, or the deadline passes.
+local function wait_listening(h, proc, addr, ms, log)
+  local core = h.core
+  local deadline = core.now() + math.floor(ms * (h.opts.scale or 1))
+  while true do
+    local s, inprog = core.connect(addr, nil, true)
+    if s then
+      if inprog then s:wait("w", math.min(deadline, core.now() + 500)) end
+      local ok = s:finish_connect()
+      s:close()
+      if ok then return true end
+    end
+    local alive, how = proc:alive()
+    if not alive then
+      local tail = (log and h.host.read_file(log)) or ""
+      error(("%s exited before listening on %s (%s)%s"):format(P.name, addr, how, tail ~= "" and (":\n" .. tail:sub(-1500)) or ""), 0)
+    end
+    if core.now() >= deadline then
+      proc:stop(2000)
+      error(("%s did not listen on %s within %d ms"):format(P.name, addr, ms), 0)
+    end
+    core.sleep_until(math.min(deadline, core.now() + 20))
+  end
+end
+
+function P.start(h)
+  local host, core = h.host, h.core
+  for _, bin in ipairs { SBIN .. "/rabbitmq-server", EPMD, ENV } do
+    if not host.is_executable(bin) then
+      error(bin .. " not found: install the Debian package rabbitmq-server (" .. VERSION .. ")", 0)
+    end
+  end
+  local dir = host.tmpdir("ppconform-rabbitmq")
+  local mqtt, amqp, dist, epmd_port = free_port(core), free_port(core), free_port(core), free_port(core)
+  local addr = "127.0.0.1:" .. mqtt
+  local conf = dir .. "/rabbitmq.conf"
+  host.write_file(conf, table.concat({
+    "# written by ppconform for one run",
+    "listeners.tcp.default = 127.0.0.1:" .. amqp,
+    "mqtt.listeners.tcp.default = " .. addr,
+    "mqtt.proxy_protocol = true",
+    "mqtt.allow_anonymous = true",
+    "mqtt.default_user = guest",
+    "mqtt.default_pass = guest",
+    "mqtt.vhost = /",
+    "mqtt.exchange = amq.topic",
+    "log.console = true",
+    "log.console.level = info",
+    "log.file.level = info",
+  }, "\n") .. "\n")
+  host.write_file(dir .. "/enabled_plugins", "[rabbitmq_mqtt].\n")
+  local env = {
+    ENV,
+    "HOME=" .. dir,
+    "RABBITMQ_CONFIG_FILE=" .. conf,
+    "RABBITMQ_ENABLED_PLUGINS_FILE=" .. dir .. "/enabled_plugins",
+    "RABBITMQ_MNESIA_BASE=" .. dir .. "/mnesia",
+    "RABBITMQ_LOG_BASE=" .. dir .. "/log",
+    "RABBITMQ_PID_FILE=" .. dir .. "/rabbit.pid",
+    "RABBITMQ_NODENAME=ppconform@localhost",
+    "RABBITMQ_DIST_PORT=" .. dist,
+    "ERL_EPMD_ADDRESS=127.0.0.1",
+    "ERL_EPMD_PORT=" .. epmd_port,
+    "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}",
+    "RABBITMQ_CTL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}",
+    "RUNNING_UNDER_SYSTEMD=true",
+  }
+  local function with_env(...)
+    local argv = {}
+    for _, a in ipairs(env) do argv[#argv + 1] = a end
+    for _, a in ipairs { ... } do argv[#argv + 1] = a end
+    return argv
+  end
+  local epmd_log, log = dir .. "/epmd.log", dir .. "/rabbitmq.log"
+  local epmd = host.spawn(with_env(EPMD, "-address", "127.0.0.1", "-port", tostring(epmd_port)),
+                          { stdout = epmd_log, stderr = epmd_log })
+  local ok, err = pcall(wait_listening, h, epmd, "127.0.0.1:" .. epmd_port, 5000, epmd_log)
+  if not ok then error("epmd: " .. err, 0) end
+  local proc = host.spawn(with_env(SBIN .. "/rabbitmq-server"), { stdout = log, stderr = log })
+  ok, err = pcall(wait_listening, h, proc, addr, START_MS, log)
+  if not ok then epmd:stop(2000); error(err, 0) end
+  return {
+    name = "rabbitmq", version = "rabbitmq " .. VERSION, proc = proc, epmd = epmd, pid = proc.pid, dir = dir,
+    log = log, keep = h.opts.keep,
+    listeners = { pp = { address = addr, proxy = true } },
+    capabilities = {
+      ["listener.pp"] = true, ["proxy.v1"] = true, ["proxy.v2"] = true, ["proxy.tlvs"] = true,
+      ["proxy.crc32c"] = true, ["proxy.header_timeout"] = "3s",
+    },
+  }
+end
+
+function P.alive(state)
+  local ok, how, crashed = state.proc:alive()
+  if not ok then return false, "rabbitmq: " .. tostring(how), crashed end
+  return true
+end
+
+-- The VM shuts down cleanly on SIGTERM (a few seconds); then epmd.
+function P.stop(state, host)
+  local how, crashed = state.proc:stop(15000)
+  local ehow = state.epmd:stop(3000)
+  if not state.keep then host.rmtree(state.dir) end
+  return ("rabbitmq %s, epmd %s"):format(how, ehow), crashed
+end
+
+return P
