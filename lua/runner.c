@@ -149,6 +149,17 @@ static int start_target(runner *R, pc_target_info *info)
         lua_setfield(L, t, "listeners");
     }
     lua_pop(L, 1);
+    /* what the profile had to give up (e.g. listeners this build refused) */
+    lua_getfield(L, t, "notes");
+    if (lua_istable(L, -1)) {
+        lua_Integer nn = luaL_len(L, -1);
+        for (lua_Integer i = 1; i <= nn; i++) {
+            lua_geti(L, -1, i);
+            fprintf(stderr, "ppconform: target note: %s\n", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
     info->name = lua_field_text(L, t, "name");
     info->version = lua_field_text(L, t, "version");
     R->target_ref = luaL_ref(L, LUA_REGISTRYINDEX);
