@@ -77,6 +77,37 @@ local function peer_of(x)
   return x
 end
 
+-- Events are read incrementally (GET /api/v1/events?since=CURSOR, pages until empty) into
+-- a cache shared by every case, indexed by real_peer: a long run never depends on the
+-- broker's "everything you have" window, and a poll only transfers what is new.
+function Admin:refresh()
+  -- one reader at a time; a reader whose case was aborted mid-read is taken over after 5 s
+  while self.refreshing and core.now() - self.refreshing < 5000 do core.sleep_until(core.now() + 5) end
+  self.refreshing = core.now()
+  self.cursor = self.cursor or 1
+  self.by_peer = self.by_peer or {}
+  self.seen = self.seen or {}
+  local ok, err = pcall(function()
+    for _ = 1, 1000 do
+      local r = self:get_json("/api/v1/events?since=" .. math.floor(self.cursor))
+      local events = r.events or {}
+      for _, e in ipairs(events) do
+        if e.seq and not self.seen[e.seq] then
+          self.seen[e.seq] = true
+          local list = self.by_peer[e.real_peer or "?"]
+          if not list then list = {}; self.by_peer[e.real_peer or "?"] = list end
+          list[#list + 1] = e
+        end
+      end
+      local next_ = tonumber(r.next) or self.cursor
+      if #events == 0 or next_ <= self.cursor then break end
+      self.cursor = next_
+    end
+  end)
+  self.refreshing = false
+  if not ok then error(err, 0) end
+end
+
 -- Events the target logged for one of our connections (matched by real_peer = our
 -- socket's local address). With opts.until_type (default: a type that ends a
 -- connection), polls until such an event shows up or the deadline passes.
@@ -88,13 +119,11 @@ function Admin:events_for(conn_or_peer, opts)
   local deadline = core.now() + (opts.within_ms or math.floor(2000 * self.scale))
   local want = opts.until_type
   while true do
-    local all = self:get_json("/api/v1/events?since=0").events or {}
+    self:refresh()
     local mine, finished = {}, false
-    for _, e in ipairs(all) do
-      if e.real_peer == peer then
-        mine[#mine + 1] = e
-        if (want and e.type == want) or (not want and FINAL[e.type]) then finished = true end
-      end
+    for _, e in ipairs(self.by_peer[peer] or {}) do
+      mine[#mine + 1] = e
+      if (want and e.type == want) or (not want and FINAL[e.type]) then finished = true end
     end
     if finished or opts.no_wait or core.now() >= deadline then return mine, finished end
     core.sleep_until(math.min(deadline, core.now() + 20))
