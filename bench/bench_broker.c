@@ -53,7 +53,7 @@ typedef struct options {
     uint64_t duration_ms, warmup_ms;
     size_t slots, sources, idle_conns, idle_concurrency, payload, window, e2e;
     int broker_cpu, client_cpu;
-    bool broker_logs, keep;
+    bool broker_logs, keep, tlvs;
     const char *perf_dir;   /* record each broker with perf while it is measured */
 } options;
 
@@ -80,6 +80,9 @@ static void usage(FILE *out)
             "  --e2e N              messages published beyond the newest delivered (default 500)\n"
             "  --broker-cpu N       CPU for the brokers (default 0; -1 = no pinning)\n"
             "  --client-cpu N       CPU for this load generator (default 1; -1 = no pinning)\n"
+            "  --tlvs               ppbroker's header carries HAProxy's TLVs for a TLS frontend\n"
+            "                       (CRC32C, ALPN, AUTHORITY, UNIQUE_ID, SSL{VERSION, CN}): 140 bytes\n"
+            "                       instead of 28\n"
             "  --broker-logs        keep the brokers' per-connection log lines (default: warnings\n"
             "                       and errors only, for both)\n"
             "  --keep               keep the temporary directory (configs, broker logs)\n"
@@ -160,7 +163,7 @@ static int parse_cli(int argc, char **argv, options *o)
         {"e2e", required_argument, NULL, 'e'},      {"broker-cpu", required_argument, NULL, 'b'},
         {"client-cpu", required_argument, NULL, 'c'}, {"broker-logs", no_argument, NULL, 'L'},
         {"keep", no_argument, NULL, 'k'},           {"help", no_argument, NULL, 'h'},
-        {"perf", required_argument, NULL, 'F'},
+        {"perf", required_argument, NULL, 'F'},     {"tlvs", no_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
     size_t v;
@@ -185,6 +188,7 @@ static int parse_cli(int argc, char **argv, options *o)
         case 'L': o->broker_logs = true; break;
         case 'k': o->keep = true; break;
         case 'F': o->perf_dir = optarg; break;
+        case 'T': o->tlvs = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -285,6 +289,7 @@ static int broker_start(broker *b, int kind, const options *o, const char *dir, 
             return -1;
         }
         b->target.proxy = true;
+        b->target.tlvs = o->tlvs;
     } else {
         uint16_t port;
         if (free_port(&port) != 0) {
@@ -382,8 +387,9 @@ static void measure(pn_loop *loop, int fig, const broker *b, const options *o, s
         s->ok = r.seconds > 0 && r.done > 0;
         s->value = s->ok ? (double)r.done / r.seconds : 0;
         usage_shares(s, &r.broker, &r.self, r.seconds, (double)r.done);
-        snprintf(s->note, sizeof(s->note), "cycle p50 %.2f ms p99 %.2f ms, failed cycles %" PRIu64, r.p50_ms,
-                 r.p99_ms, r.errors);
+        snprintf(s->note, sizeof(s->note),
+                 "cycle p50 %.2f ms p99 %.2f ms, failed cycles %" PRIu64 ", cycles in the whole run %" PRIu64,
+                 r.p50_ms, r.p99_ms, r.errors, r.done_all);
         if (r.errors)
             snprintf(s->error, sizeof(s->error), "%s", r.first_error);
     } else if (fig == FIG_QOS0 || fig == FIG_QOS1) {
@@ -521,6 +527,9 @@ static void print_environment(const options *o, rlim_t nofile, bool pinned)
     printf("  broker logs    %s\n", o->broker_logs ? "default levels (per-connection lines on)"
                                                    : "warnings and errors only (ppbroker log.console.level = "
                                                      "warning; mosquitto log_type error + warning)");
+    printf("  PROXY header   v2 PROXY TCP4, %s, in the same write as CONNECT (ppbroker only)\n",
+           o->tlvs ? "with CRC32C, ALPN, AUTHORITY, UNIQUE_ID and SSL{VERSION, CN} TLVs (140 bytes)"
+                   : "no TLVs (28 bytes)");
     printf("  load average   %s (at start; the machine may be shared)\n", load);
     printf("  settings       %d rounds, window %.1f s after %llu ms warm-up; connect: %zu slots, %zu source "
            "addresses;\n"

@@ -44,6 +44,7 @@
 typedef struct bb_target {
     const char *name;  /* "ppbroker", "mosquitto" */
     bool proxy;        /* its listener expects a PROXY v2 header */
+    bool tlvs;         /* ... with HAProxy-like TLVs (see bb_prologue) */
     pn_addr addr;      /* the listener */
     pid_t pid;         /* for CPU time and resident memory */
 } bb_target;
@@ -116,14 +117,36 @@ static int bb_net_connect(bb_net *n, bool *pending)
 
 /* The first bytes of a connection: [PROXY v2 PROXY TCP4 header] + MQTT 3.1.1 CONNECT (clean
  * session, a unique client id). The carried source varies per connection, as behind a real
- * load balancer. Returns the length, or -1. */
+ * load balancer. With target->tlvs the header carries what HAProxy sends for a TLS frontend with
+ * client certificates (send-proxy-v2-ssl-cn, unique-id, crc32c): CRC32C, ALPN, AUTHORITY,
+ * UNIQUE_ID and SSL {VERSION, CN}, 140 bytes instead of 28. Returns the length, or -1. */
 static ssize_t bb_prologue(bb_net *n, uint16_t keep_alive, uint8_t *buf, size_t cap)
 {
     uint64_t k = n->serial++;
     size_t off = 0;
     if (n->target->proxy) {
+        static const char uid[] = "7F000001:DFEA_7F000001:4993_6B09CF9F_0006:17AD";
+        pp_build_tlv subs[2] = {
+            PP_BUILD_TLV(PP_SSL_VERSION, (const uint8_t *)"TLSv1.3", 7),
+            PP_BUILD_TLV(PP_SSL_CN, (const uint8_t *)"device-0042", 11),
+        };
+        pp_build_ssl ssl = {.client = PP_CLIENT_SSL | PP_CLIENT_CERT_CONN | PP_CLIENT_CERT_SESS,
+                            .verify = 0, .subs = subs, .nsubs = 2};
+        pp_build_tlv tlvs[5] = {
+            PP_BUILD_TLV(PP_TLV_CRC32C, NULL, 4),
+            PP_BUILD_TLV(PP_TLV_ALPN, (const uint8_t *)"mqtt", 4),
+            PP_BUILD_TLV(PP_TLV_AUTHORITY, (const uint8_t *)"broker.example", 14),
+            PP_BUILD_TLV(PP_TLV_UNIQUE_ID, (const uint8_t *)uid, sizeof(uid) - 1),
+            PP_BUILD_TLV(PP_TLV_SSL, NULL, 0),
+        };
+        tlvs[0].crc_auto = true;
         pp_build_spec s;
         pp_build_spec_init(&s); /* v2, PROXY, TCP4, STREAM */
+        if (n->target->tlvs) {
+            s.tlvs = tlvs;
+            s.ntlvs = 5;
+            s.ssl = &ssl;
+        }
         s.src.family = PP_FAM_INET;
         s.src.ip[0] = 198, s.src.ip[1] = 51, s.src.ip[2] = 100, s.src.ip[3] = (uint8_t)(1 + k % 250);
         s.src.port = (uint16_t)(1024 + k % 64000);
@@ -158,6 +181,7 @@ static ssize_t bb_prologue(bb_net *n, uint16_t keep_alive, uint8_t *buf, size_t 
 
 typedef struct bb_cycle_result {
     uint64_t done;           /* cycles completed inside the window */
+    uint64_t done_all;       /* ... in the whole run, warm-up and drain included */
     double seconds;          /* window length */
     uint64_t errors;         /* failed cycles (connect error, no CONNACK, timeout, ...) */
     bb_usage broker, self;   /* CPU time and run-queue wait inside the window */
@@ -183,7 +207,7 @@ typedef struct bb_cycle {
     bb_slot *slots;
     size_t nslots, active;
     bool counting, stopping;
-    uint64_t done;
+    uint64_t done, done_all;
     uint64_t open_us, close_us, drain_timer;
     bb_usage broker0, broker1, self0, self1;
     uint32_t *hist;
@@ -211,6 +235,8 @@ static void cycle_end(bb_slot *s, bool ok)
 {
     bb_cycle *r = s->run;
     cycle_release(s);
+    if (ok)
+        r->done_all++;
     if (ok && r->counting) {
         r->done++;
         uint64_t us = bb_now_us() - s->t0_us;
@@ -422,6 +448,7 @@ static int bb_run_cycle(pn_loop *loop, const bb_target *t, size_t nsources, size
         cycle_release(&r.slots[i]);
 
     res->done = r.done;
+    res->done_all = r.done_all;
     res->seconds = r.close_us > r.open_us ? (double)(r.close_us - r.open_us) / 1e6 : 0;
     res->errors = net.errors;
     bb_usage_delta(&r.broker0, &r.broker1, &res->broker);
