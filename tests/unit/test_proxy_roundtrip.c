@@ -794,12 +794,62 @@ static void test_unmodified_bases_are_accepted(void **state)
     assert_int_equal(pp_parse(buf, (size_t)n, NULL, &h), n);
 }
 
+/* Text -> pp_endpoint_parse -> pp_build (v1 and v2) -> pp_parse -> pp_endpoint_addr_str gives
+ * the same text back for canonical (inet_ntop-style) addresses. */
+static void test_endpoint_text_survives_build_and_parse(void **state)
+{
+    (void)state;
+    static const struct { const char *text, *addr; uint16_t port; } cases[] = {
+        {"192.0.2.1:0", "192.0.2.1", 0},
+        {"255.255.255.255:65535", "255.255.255.255", 65535},
+        {"[2001:db8::1]:443", "2001:db8::1", 443},
+        {"[::ffff:192.0.2.1]:1883", "::ffff:192.0.2.1", 1883},
+        {"::1", "::1", 0},
+        {"unix:/run/mqtt.sock", "/run/mqtt.sock", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pp_endpoint ep;
+        assert_int_equal(pp_endpoint_parse(cases[i].text, &ep), 0);
+        for (int version = 1; version <= 2; version++) {
+            if (version == 1 && ep.family == PP_FAM_UNIX)
+                continue; /* v1 has no UNIX form (R-V1-05) */
+            pp_build_spec s;
+            pp_build_spec_init(&s);
+            s.version = (uint8_t)version;
+            s.family = ep.family;
+            s.src = s.dst = ep;
+            uint8_t buf[300];
+            ssize_t n = pp_build(&s, buf, sizeof buf);
+            assert_true(n > 0);
+            pp_header h;
+            assert_int_equal(pp_parse(buf, (size_t)n, NULL, &h), n);
+            assert_true(h.use_carried);
+            char text[200];
+            assert_string_equal(pp_endpoint_addr_str(&h.src, text, sizeof text), cases[i].addr);
+            assert_int_equal(h.src.port, cases[i].port);
+        }
+    }
+    /* pp_build_v1 with a mixed pair: TCP6 with the IPv4 side mapped, as HAProxy sends it */
+    pp_endpoint v4, v6;
+    assert_int_equal(pp_endpoint_parse("192.0.2.7:40000", &v4), 0);
+    assert_int_equal(pp_endpoint_parse("[2001:db8::2]:8883", &v6), 0);
+    uint8_t buf[128];
+    ssize_t n = pp_build_v1(&v4, &v6, buf, sizeof buf);
+    pp_header h;
+    assert_int_equal(pp_parse(buf, (size_t)n, NULL, &h), n);
+    assert_int_equal(h.family, PP_FAM_INET6);
+    char text[64];
+    assert_string_equal(pp_endpoint_addr_str(&h.src, text, sizeof text), "::ffff:192.0.2.7");
+    assert_int_equal(h.src.port, 40000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_EC_V2_28_EC_C_11_randomized_build_parse_round_trip),
         cmocka_unit_test(test_every_malformation_refused_with_its_name),
         cmocka_unit_test(test_unmodified_bases_are_accepted),
+        cmocka_unit_test(test_endpoint_text_survives_build_and_parse),
     };
     return cmocka_run_group_tests_name("proxy_roundtrip", tests, NULL, NULL);
 }
