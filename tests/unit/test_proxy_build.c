@@ -105,7 +105,7 @@ static pp_build_tlv tlv_crc(void)
 
 /* ---- defaults -------------------------------------------------------------------------- */
 
-static void test_spec_init_has_no_overrides(void **state)
+static void test_R_V2_02_R_V2_05_spec_init_sends_version_2_proxy_no_overrides(void **state)
 {
     (void)state;
     pp_build_spec s;
@@ -129,6 +129,10 @@ static void test_spec_init_has_no_overrides(void **state)
     assert_false(s.unix_raw);
     /* R-V2-02: the version nibble is 2; EC-V2-01 layout with zero addresses */
     assert_builds(&s, SIG_HEX "21 11 000c 00000000 00000000 0000 0000");
+    /* R-V2-05: without an override only 0x20 and 0x21 are ever emitted (the command is masked
+     * to its nibble, so a stray value cannot change the version) */
+    s.command = PP_CMD_LOCAL;
+    assert_builds(&s, SIG_HEX "20 11 000c 00000000 00000000 0000 0000");
 }
 
 /* ---- v1 -------------------------------------------------------------------------------- */
@@ -880,7 +884,7 @@ static void test_endpoint_parse_rejects(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spec_init_has_no_overrides),
+        cmocka_unit_test(test_R_V2_02_R_V2_05_spec_init_sends_version_2_proxy_no_overrides),
         cmocka_unit_test(test_EC_V1_36_tcp4_line_edge_ports),
         cmocka_unit_test(test_EC_V1_36_tcp6_line_is_inet_ntop_compressed),
         cmocka_unit_test(test_R_V1_05_unknown_short_form),
