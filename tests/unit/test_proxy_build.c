@@ -129,8 +129,8 @@ static void test_R_V2_02_R_V2_05_spec_init_sends_version_2_proxy_no_overrides(vo
     assert_false(s.unix_raw);
     /* R-V2-02: the version nibble is 2; EC-V2-01 layout with zero addresses */
     assert_builds(&s, SIG_HEX "21 11 000c 00000000 00000000 0000 0000");
-    /* R-V2-05: without an override only 0x20 and 0x21 are ever emitted (the command is masked
-     * to its nibble, so a stray value cannot change the version) */
+    /* R-V2-05: without an override, LOCAL and PROXY give 0x20 and 0x21 (the command is masked
+     * to its nibble, so no command value can change the version nibble) */
     s.command = PP_CMD_LOCAL;
     assert_builds(&s, SIG_HEX "20 11 000c 00000000 00000000 0000 0000");
 }
