@@ -233,7 +233,20 @@ function Conn:_take_packet()
   return p
 end
 
+-- What unread bytes look like: MQTT packets when they parse, hex otherwise.
+local function describe_bytes(buf)
+  local packets, rest = mqtt.split(buf)
+  if #packets > 0 then
+    local names = {}
+    for _, p in ipairs(packets) do names[#names + 1] = describe_packet(p) end
+    return table.concat(names, ", ") .. (#rest > 0 and (" + " .. hex(rest)) or "")
+  end
+  return hex(buf)
+end
+R.describe_bytes = describe_bytes
+
 local function observed_text(c, what)
+  if what == "data" then return "received " .. describe_bytes(c.buf) .. " (connection open)" end
   if what == "timeout" then
     if #c.buf > 0 then return ("no complete packet before the deadline (%d bytes: %s)"):format(#c.buf, hex(c.buf)) end
     return "nothing before the deadline (connection still open)"
@@ -309,17 +322,6 @@ function Conn:_wait_end(deadline)
   -- unreachable
 end
 
--- What unread bytes look like: MQTT packets when they parse, hex otherwise.
-local function describe_bytes(buf)
-  local packets, rest = mqtt.split(buf)
-  if #packets > 0 then
-    local names = {}
-    for _, p in ipairs(packets) do names[#names + 1] = describe_packet(p) end
-    return table.concat(names, ", ") .. (#rest > 0 and (" + " .. hex(rest)) or "")
-  end
-  return hex(buf)
-end
-R.describe_bytes = describe_bytes
 
 -- expect_close{accept={"fin","rst"}, data="forbid"|"allow"|"require", within=}
 -- With data="forbid" (the default) the first unread byte fails the case at once.

@@ -134,7 +134,8 @@ static void test_every_verdict_comes_out_as_designed(void **state)
         {"FX-PASS", "PASS"}, {"FX-FAIL", "FAIL"}, {"FX-REQUIRE", "FAIL"}, {"FX-WARN", "WARN"},
         {"FX-INFO", "INFO"}, {"FX-SKIP", "SKIP"}, {"FX-SKIP-CAP", "SKIP"}, {"FX-ERROR-LUA", "ERROR"},
         {"FX-ERROR-LOOP", "ERROR"}, {"FX-ERROR-TIMEOUT", "ERROR"}, {"FX-SPAWN", "PASS"}, {"FX-ONE-OF", "PASS"},
-        {"FX-KNOWN", "XFAIL"}, {"FX-OPT", "PASS"},
+        {"FX-KNOWN", "XFAIL"}, {"FX-OPT", "PASS"}, {"FX-SPLIT", "PASS"}, {"FX-SILENCE", "PASS"},
+        {"FX-OBSERVE", "PASS"}, {"FX-SILENCE-FAIL", "FAIL"},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const char *v = it_verdict(json, want[i].id);
