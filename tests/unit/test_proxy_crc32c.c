@@ -59,15 +59,32 @@ static void test_R_CRC_05_hardware_and_table_agree(void **state)
 static void test_R_CRC_05_header_crc_zeroes_the_field_without_copying(void **state)
 {
     (void)state;
-    uint8_t copy[300];
+    static uint8_t copy[4096];
     for (size_t i = 0; i < sizeof copy; i++)
         buf[i] = (uint8_t)(i * 7 + 3);
-    for (size_t off = 0; off + 4 <= 300; off += 13) {
-        memcpy(copy, buf, 300);
-        memset(copy + off, 0, 4);
-        assert_int_equal(pp_crc32c_header(buf, 300, off), pp_crc32c(copy, 300));
+    /* every hole position, across word and lane boundaries of every path */
+    for (size_t len = 0; len <= 300; len += len < 40 ? 1 : 7) {
+        for (size_t off = 0; off + 4 <= len; off++) {
+            memcpy(copy, buf, len);
+            memset(copy + off, 0, 4);
+            assert_int_equal(pp_crc32c_header(buf, len, off), pp_crc32c_table_only(copy, len));
+        }
     }
+    assert_int_equal(pp_crc32c_header(buf, 10, 8), pp_crc32c(buf, 10)); /* no room: nothing zeroed */
     assert_int_equal(buf[0], 3); /* the input is never written */
+    /* a hole inside the long and short three-lane blocks */
+    for (size_t i = 0; i < 4096; i++)
+        buf[i] = (uint8_t)(i * 13 + 1);
+    const size_t holes[] = {0, 5, 47, 140, 143, 255, 256, 510, 767, 800, 2000, 4092};
+    for (size_t k = 0; k < sizeof holes / sizeof holes[0]; k++) {
+        memcpy(copy, buf, 4096);
+        memset(copy + holes[k], 0, 4);
+        assert_int_equal(pp_crc32c_header(buf, 4096, holes[k]), pp_crc32c_table_only(copy, 4096));
+        size_t off = holes[k] % 996;
+        memcpy(copy, buf, 1000);
+        memset(copy + off, 0, 4);
+        assert_int_equal(pp_crc32c_header(buf, 1000, off), pp_crc32c_table_only(copy, 1000));
+    }
 }
 
 static void test_EC_C_01_R_CRC_06_a31_tcp4_crc_last(void **state)
