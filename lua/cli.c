@@ -75,6 +75,10 @@ static const char USAGE[] =
     "  4  the selectors matched no case\n"
     "  When several apply: 2, then 4, then 3, then 1.\n";
 
+/* `ppconform matrix` lives in matrix.c (the interop engineer's); bound weakly so the
+ * runner builds with or without it. */
+int pc_matrix_main(int argc, char **argv) __attribute__((weak));
+
 static volatile int interrupted;
 static void on_signal(int sig)
 {
@@ -421,6 +425,13 @@ int pc_cli_main(int argc, char **argv)
         return pc_cmd_coverage(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "mutate") == 0)
         return pc_cmd_mutate(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "matrix") == 0) {
+        if (!pc_matrix_main) {
+            fprintf(stderr, "ppconform: 'matrix' is not part of this build\n");
+            return PC_EXIT_USAGE;
+        }
+        return pc_matrix_main(argc - 1, argv + 1);
+    }
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 2, argv + 2);
     for (int i = 1; i < argc; i++)
@@ -430,6 +441,6 @@ int pc_cli_main(int argc, char **argv)
         }
     if (argc >= 2 && argv[1][0] != '-' && !strchr(argv[1], '-') && !strchr(argv[1], ':') &&
         !strchr(argv[1], '*') && pc_level_from_name(argv[1]) < 0)
-        return usage_error("unknown command '%s' (run, coverage, decode, mutate)", argv[1]);
+        return usage_error("unknown command '%s' (run, coverage, decode, mutate, matrix)", argv[1]);
     return cmd_run(argc - 1, argv + 1);
 }
