@@ -6,7 +6,7 @@ set -euo pipefail
 level=${1:-build}
 
 build_pkgs=(build-essential cmake pkg-config libssl-dev libpcap-dev liblua5.4-dev libcmocka-dev openssl)
-test_pkgs=(mosquitto mosquitto-clients haproxy nginx libnginx-mod-stream tcpdump tshark python3)
+test_pkgs=(mosquitto mosquitto-clients haproxy nginx libnginx-mod-stream tcpdump tshark python3 python3-jsonschema libxml2-utils curl)
 ci_pkgs=(clang libclang-rt-14-dev valgrind)
 
 pkgs=("${build_pkgs[@]}")
