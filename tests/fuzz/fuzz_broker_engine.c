@@ -22,7 +22,10 @@
  *   detached and the engine freed (LeakSanitizer sees what is left).
  *
  * What the engine sends is checked on the way out: every send is exactly one packet that
- * lib/mqtt decodes in the client's version, no send after close, close at most once. The
+ * lib/mqtt decodes in the client's version, no send after close, close at most once, CONNACK
+ * first and once, nothing after a refusal. On connections fed only canned packets (the harness
+ * then knows every ack) also: Session Present 0 after Clean Start, no PUBLISH above the
+ * client's Maximum Packet Size, no packet id reused while unacknowledged. The
  * engine's counters must agree with the harness (attached clients, sessions listed), and
  * events must name a live connection.
  *
@@ -76,6 +79,12 @@ typedef struct fconn {
     owed_ack acks[ACKS_MAX];
     size_t nacks;
     uint16_t next_pid;
+    /* what the client has seen and asked for, to judge the order of what the engine sends */
+    bool got_connack, refused;
+    bool raw_sent;         /* raw bytes went in: the harness no longer knows every ack sent */
+    bool connect_sent, clean_requested;
+    uint32_t max_packet;   /* v5 Maximum Packet Size the canned CONNECT announced; 0 = none */
+    uint8_t in_use[65536 / 8]; /* outbound packet ids received and not yet acknowledged */
 } fconn;
 
 static struct {
@@ -174,6 +183,38 @@ static void remember_ack(fconn *f, uint8_t type, uint16_t id)
     f->acks[f->nacks - 1] = (owed_ack){ type, id };
 }
 
+static bool id_in_use(const fconn *f, uint16_t id) { return f->in_use[id / 8] & (1u << (id % 8)); }
+
+static void set_in_use(fconn *f, uint16_t id, bool on)
+{
+    if (on)
+        f->in_use[id / 8] |= (uint8_t)(1u << (id % 8));
+    else
+        f->in_use[id / 8] &= (uint8_t)~(1u << (id % 8));
+}
+
+/* The order and content of what reached the client (a refused send never did). */
+static void check_delivered(fconn *f, const mqtt_packet *p, size_t len)
+{
+    if (!f->got_connack) { /* MQTT-3.2.0-1: CONNACK comes first */
+        CHECK(p->type == MQTT_CONNACK);
+        f->got_connack = true;
+        f->refused = p->connack.reason != 0;
+        /* MQTT-3.2.2-2 (v5 3.2.2-2): Clean Start 1 gives Session Present 0 */
+        CHECK(!(f->connect_sent && !f->raw_sent && f->clean_requested && p->connack.session_present));
+        return;
+    }
+    CHECK(p->type != MQTT_CONNACK && !f->refused); /* one CONNACK; nothing after a refusal */
+    if (p->type != MQTT_PUBLISH)
+        return;
+    if (f->max_packet && !f->raw_sent) /* MQTT-3.1.2-25: never above the client's maximum */
+        CHECK(len <= f->max_packet);
+    if (p->publish.qos > 0 && !f->raw_sent) { /* MQTT-2.2.1-3: an id is not reused while in use */
+        CHECK(!id_in_use(f, p->publish.packet_id));
+        set_in_use(f, p->publish.packet_id, true);
+    }
+}
+
 static int fc_send(void *conn, const uint8_t *data, size_t len)
 {
     fconn *f = conn;
@@ -199,6 +240,7 @@ static int fc_send(void *conn, const uint8_t *data, size_t len)
     if (f->queued + len > f->limit)
         return -1;
     f->queued += len;
+    check_delivered(f, &p, len);
     if (p.type == MQTT_PUBLISH && p.publish.qos == 1)
         remember_ack(f, MQTT_PUBACK, p.publish.packet_id);
     else if (p.type == MQTT_PUBLISH && p.publish.qos == 2)
@@ -388,6 +430,11 @@ static void op_connect(fconn *f, const uint8_t *a)
     c->will_props.list = wprops;
     c->will_props.count = nw;
     f->level = c->protocol_level;
+    if (!f->connect_sent) { /* a second CONNECT is refused: only the first one counts */
+        f->connect_sent = true;
+        f->clean_requested = c->clean_start;
+        f->max_packet = (c->protocol_level == MQTT_V5 && (a[2] & 0x10)) ? 40 : 0;
+    }
     send_packet(f, &p);
 }
 
@@ -490,6 +537,9 @@ static void op_ack(fconn *f, const uint8_t *a)
         if (f->level == MQTT_V5 && (a[1] & 0x80))
             p.ack.reason = k.type == MQTT_PUBREC ? MQTT_RC_UNSPECIFIED_ERROR : MQTT_RC_PACKET_ID_NOT_FOUND;
     }
+    /* the flow of this id ends here, so the engine may use it again */
+    if (p.type == MQTT_PUBACK || p.type == MQTT_PUBCOMP || (p.type == MQTT_PUBREC && p.ack.reason >= 0x80))
+        set_in_use(f, p.ack.packet_id, false);
     send_packet(f, &p);
 }
 
@@ -592,6 +642,7 @@ static void run_op(uint8_t h, const uint8_t **data, size_t *size)
         size_t n = a[0] < *size ? a[0] : *size;
         if (!f->c)
             attach(f, 0);
+        f->raw_sent = true;
         if (!f->closed) {
             input(f, *data, n);
         } else if (f->c) { /* closed, not yet detached: the engine ignores late input */
