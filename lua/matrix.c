@@ -44,6 +44,7 @@ typedef struct mx_result {
     char *verdict, *reason;
     mx_check failed;                /* the first failed check, if any */
     int rounds;                     /* which run gave this verdict (0 = the first) */
+    bool first_in_run;              /* it ran first in a fresh one-at-a-time run */
 } mx_result;
 
 typedef struct mx_case {
@@ -150,11 +151,15 @@ static bool target_down(const mx_result *r, bool first_round)
     if (strstr(r->reason, "not run: the target is down"))
         return true;
     /* with several cases in flight, every one of them saw the crash: decide again alone */
-    return first_round && strstr(r->reason, "the target died during this case");
+    if (first_round && strstr(r->reason, "the target died during this case"))
+        return true;
+    /* a target that died just after a case ended (before the runner looked) refuses the
+     * next cases' connections; only a case that ran first on a fresh target owns that */
+    return !r->first_in_run && strstr(r->reason, "Connection refused");
 }
 
 /* Read one JSON report into the matrix (column ti). Returns 0, or -1 with *err. */
-static int load_report(matrix *m, size_t ti, const char *path, int round, char **err)
+static int load_report(matrix *m, size_t ti, const char *path, int round, const char *first_id, char **err)
 {
     size_t len;
     char *text = read_text(path, &len);
@@ -201,6 +206,7 @@ static int load_report(matrix *m, size_t ti, const char *path, int round, char *
             continue;
         }
         mx_case *c = find_case(m, id, true);
+        bool first = first_id && strcmp(first_id, id) == 0;
         free(id);
         if (!c->title) {
             c->title = dup_field(L, ci, "title");
@@ -230,6 +236,7 @@ static int load_report(matrix *m, size_t ti, const char *path, int round, char *
         if (!r->reason)
             r->reason = dup_field(L, ci, "error");
         r->rounds = round;
+        r->first_in_run = first;
         lua_getfield(L, ci, "checks");
         if (lua_istable(L, -1)) {
             lua_Integer nc = luaL_len(L, -1);
@@ -254,8 +261,14 @@ static int load_report(matrix *m, size_t ti, const char *path, int round, char *
     return 0;
 }
 
-/* Run the child `ppconform run ...`, its output into log; returns its exit code or -1. */
-static int run_child(matrix *m, pc_strv *args, const char *log, char **err)
+/* One child `ppconform run ...` with its output in log. */
+typedef struct mx_child {
+    pid_t pid;
+    char *json, *log, *err;
+    int code;                       /* exit code, or -1 (err says why) */
+} mx_child;
+
+static void spawn_child(matrix *m, pc_strv *args, mx_child *ch)
 {
     char **argv = pc_xcalloc(args->count + 1, sizeof *argv);
     for (size_t i = 0; i < args->count; i++)
@@ -263,99 +276,141 @@ static int run_child(matrix *m, pc_strv *args, const char *log, char **err)
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 1, ch->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    pid_t pid;
-    int rc = posix_spawn(&pid, m->self, &fa, NULL, argv, environ);
+    int rc = posix_spawn(&ch->pid, m->self, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     free(argv);
     if (rc != 0) {
-        *err = pc_printf("cannot start %s: %s", m->self, strerror(rc));
-        return -1;
+        ch->pid = 0;
+        ch->code = -1;
+        ch->err = pc_printf("cannot start %s: %s", m->self, strerror(rc));
     }
-    /* bounded wait: a run that hangs is stopped (SIGTERM: the runner stops its target) */
-    int status = 0;
-    for (int waited_ms = 0;; waited_ms += 50) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            break;
-        if (r < 0 && errno != EINTR) {
-            *err = pc_printf("waitpid: %s", strerror(errno));
-            return -1;
-        }
-        if (waited_ms == RUN_DEADLINE_S * 1000) {
-            kill(pid, SIGTERM);
-        } else if (waited_ms == RUN_DEADLINE_S * 1000 + 15000) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            *err = pc_printf("the run did not end within %d s (killed)", RUN_DEADLINE_S);
-            return -1;
-        }
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    *err = pc_printf("the run ended by signal %d", WTERMSIG(status));
-    return -1;
 }
 
-/* All runs for target ti: the suite, then crash re-runs until every case has its own verdict. */
+/* Wait for every child, each bounded: a run that hangs gets SIGTERM (the runner then stops
+ * its target), SIGKILL 15 s later. */
+static void wait_children(mx_child *ch, size_t n)
+{
+    size_t left = 0;
+    for (size_t i = 0; i < n; i++)
+        left += ch[i].pid > 0;
+    for (int waited_ms = 0; left > 0; waited_ms += 50) {
+        for (size_t i = 0; i < n; i++) {
+            if (ch[i].pid <= 0)
+                continue;
+            int status = 0;
+            pid_t r = waitpid(ch[i].pid, &status, WNOHANG);
+            if (r == 0) {
+                if (waited_ms == RUN_DEADLINE_S * 1000)
+                    kill(ch[i].pid, SIGTERM);
+                else if (waited_ms == RUN_DEADLINE_S * 1000 + 15000)
+                    kill(ch[i].pid, SIGKILL);
+                continue;
+            }
+            if (r < 0 && errno == EINTR)
+                continue;
+            ch[i].pid = 0;
+            left--;
+            if (r < 0) {
+                ch[i].code = -1;
+                ch[i].err = pc_printf("waitpid: %s", strerror(errno));
+            } else if (WIFEXITED(status)) {
+                ch[i].code = WEXITSTATUS(status);
+            } else {
+                ch[i].code = -1;
+                ch[i].err = pc_printf("the run ended by signal %d%s", WTERMSIG(status),
+                                      waited_ms >= RUN_DEADLINE_S * 1000 ? " (it did not end within its deadline)" : "");
+            }
+        }
+        if (left > 0) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+static void push_run_args(matrix *m, const mx_target *T, pc_strv *args, const char *json, const char *jobs)
+{
+    pc_strv_push(args, "ppconform");
+    pc_strv_push(args, "run");
+    pc_strv_push(args, "--profile");
+    pc_strv_push(args, T->profile);
+    pc_strv_push(args, "--json");
+    pc_strv_push(args, json);
+    pc_strv_push(args, "--color");
+    pc_strv_push(args, "never");
+    pc_strv_push(args, "-j");
+    pc_strv_push(args, jobs);
+    for (size_t i = 0; i < m->extra.count; i++)
+        pc_strv_push(args, m->extra.items[i]);
+}
+
+/* All runs for target ti: the suite, then crash re-runs until every case has its own
+ * verdict. A re-run round splits the cases left into up to `jobs` slices, each run by its
+ * own child (and its own target) one case at a time: each slice ends at its first crash. */
 static void run_target(matrix *m, size_t ti)
 {
     mx_target *T = &m->t[ti];
     T->ok = true;
     pc_strv pending = {0};
-    for (int round = 0; round < MAX_ROUNDS; round++) {
-        char *json = pc_printf("%s/%s.r%d.json", m->workdir, T->name, round);
-        char *log = pc_printf("%s/%s.r%d.log", m->workdir, T->name, round);
-        pc_strv args = {0};
-        pc_strv_push(&args, "ppconform");
-        pc_strv_push(&args, "run");
-        pc_strv_push(&args, "--profile");
-        pc_strv_push(&args, T->profile);
-        pc_strv_push(&args, "--json");
-        pc_strv_push(&args, json);
-        pc_strv_push(&args, "--color");
-        pc_strv_push(&args, "never");
-        pc_strv_push(&args, "-j");
-        pc_strv_push(&args, round == 0 ? m->jobs : "1");
-        for (size_t i = 0; i < m->extra.count; i++)
-            pc_strv_push(&args, m->extra.items[i]);
-        /* the first run: the selectors; a re-run: exactly the cases left without a verdict */
-        const pc_strv *sel = round == 0 ? &m->selectors : &pending;
-        for (size_t i = 0; i < sel->count; i++)
-            pc_strv_push(&args, sel->items[i]);
+    int width = atoi(m->jobs);
+    if (width < 1)
+        width = 1;
+    if (width > 8)
+        width = 8;
+    for (int round = 0; round < MAX_ROUNDS && T->ok; round++) {
+        size_t slices = round == 0 ? 1 : (pending.count < (size_t)width ? pending.count : (size_t)width);
+        mx_child ch[8];
+        memset(ch, 0, sizeof ch);
         if (round == 0)
             fprintf(stderr, "matrix: %s: run 1\n", T->name);
         else
-            fprintf(stderr, "matrix: %s: run %d (%zu cases after a crash, one at a time)\n", T->name, round + 1,
-                    pending.count);
-        char *err = NULL;
-        int code = run_child(m, &args, log, &err);
-        T->runs++;
-        pc_strv_free(&args);
-        if (code == 0 || code == 1 || code == 3) {
-            if (load_report(m, ti, json, round, &err) < 0)
-                code = -1;
-        } else if (code >= 0) {
-            err = pc_printf("ppconform run exited %d (see %s)", code, log);
+            fprintf(stderr, "matrix: %s: round %d: %zu cases left after a crash, in %zu one-at-a-time runs\n",
+                    T->name, round + 1, pending.count, slices);
+        char *first_ids[8] = {0};
+        for (size_t k = 0; k < slices; k++) {
+            ch[k].json = pc_printf("%s/%s.r%d.%zu.json", m->workdir, T->name, round, k);
+            ch[k].log = pc_printf("%s/%s.r%d.%zu.log", m->workdir, T->name, round, k);
+            pc_strv args = {0};
+            push_run_args(m, T, &args, ch[k].json, round == 0 ? m->jobs : "1");
+            if (round == 0) {
+                for (size_t i = 0; i < m->selectors.count; i++)
+                    pc_strv_push(&args, m->selectors.items[i]);
+            } else {
+                /* contiguous slices keep the catalog order inside each run */
+                size_t from = pending.count * k / slices, to = pending.count * (k + 1) / slices;
+                first_ids[k] = pc_strdup(pending.items[from]);
+                for (size_t i = from; i < to; i++)
+                    pc_strv_push(&args, pending.items[i]);
+            }
+            spawn_child(m, &args, &ch[k]);
+            pc_strv_free(&args);
         }
-        if (code < 0 || err) {
-            /* the run itself failed: name it, with the end of its log */
-            size_t n;
-            char *text = read_text(log, &n);
-            T->error = pc_printf("%s%s%s", err ? err : "run failed", text ? "\n" : "",
-                                 text ? text + (n > 1500 ? n - 1500 : 0) : "");
-            free(text);
+        wait_children(ch, slices);
+        for (size_t k = 0; k < slices; k++) {
+            T->runs++;
+            char *err = ch[k].err;
+            ch[k].err = NULL;
+            if (!err && (ch[k].code == 0 || ch[k].code == 1 || ch[k].code == 3))
+                load_report(m, ti, ch[k].json, round, first_ids[k], &err);
+            else if (!err)
+                err = pc_printf("ppconform run exited %d (see %s)", ch[k].code, ch[k].log);
+            if (err && T->ok) {
+                /* the run itself failed: name it, with the end of its log */
+                size_t n;
+                char *text = read_text(ch[k].log, &n);
+                T->error = pc_printf("%s%s%s", err, text ? "\n" : "", text ? text + (n > 1500 ? n - 1500 : 0) : "");
+                free(text);
+                T->ok = false;
+            }
             free(err);
-            T->ok = false;
-            free(json);
-            free(log);
-            break;
+            free(ch[k].json);
+            free(ch[k].log);
+            free(first_ids[k]);
         }
-        free(json);
-        free(log);
+        if (!T->ok)
+            break;
         /* the cases a crash left without a verdict of their own */
         pc_strv next = {0};
         for (size_t i = 0; i < m->ncases; i++)
@@ -369,8 +424,11 @@ static void run_target(matrix *m, size_t ti)
         if (!progress) {
             T->error = pc_printf("%zu cases still had no verdict after a crash re-run made no progress", pending.count);
             T->ok = false;
-            break;
         }
+    }
+    if (T->ok && pending.count) {
+        T->error = pc_printf("%zu cases still had no verdict after %d crash re-run rounds", pending.count, MAX_ROUNDS);
+        T->ok = false;
     }
     pc_strv_free(&pending);
 }

@@ -9,7 +9,7 @@
 // once both listen. Stops on SIGTERM/SIGINT.
 import { writeFileSync, renameSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
-import { Aedes } from 'aedes'
+import createBroker from 'aedes'
 import factory from 'aedes-server-factory'
 
 const readyFile = process.argv[2]
@@ -27,7 +27,7 @@ function hostPort (ip, port) {
   return s.includes(':') ? `[${s}]:${port}` : `${s}:${port}`
 }
 
-const broker = await Aedes.createBroker({
+const broker = createBroker({
   // remember the CONNECT username per client; accept everyone (anonymous broker)
   authenticate: (client, username, password, done) => {
     client.ppUsername = username === undefined ? null : String(username)
