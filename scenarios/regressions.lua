@@ -165,7 +165,9 @@ cases[#cases + 1] = case {
   level = "MUST", refs = { "R-SEC-01", "R-TLV-06" }, requires = { "listener.pp", "oracle.events" }, timeout = "15s",
   run = function(t)
     local c = S.refused(t, v2(B4 .. S.tlv(0x02, "ab", 9)), { next = false })
-    for _, e in ipairs(S.my_events(t, c)) do
+    local evs = S.my_events(t, c)
+    t:check(#evs > 0, "the oracle logged our connection")
+    for _, e in ipairs(evs) do
       t:check(e.attributed_peer ~= S.SRC4, "the refusal names the real peer, not the header's 203.0.113.7",
               { expected = c:local_addr(), actual = tostring(e.attributed_peer) })
     end

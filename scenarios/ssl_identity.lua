@@ -2,7 +2,7 @@
 -- and the CN used as MQTT username only when the TLV shows TLS, a client certificate and
 -- verify = 0 (R-SSL-02, R-SSL-03, A-12), refused or ignored otherwise per the listener policy.
 -- Identity cases need CN listeners: "cn" (use_cn_as_username, policy require) and "cnfb"
--- (policy fallback); see tests/integration/suite/ppbroker_suite_profile.lua.
+-- (policy fallback), as the ppbroker target profile configures them.
 local S = require "lib.suite_util"
 local C = require "lib.common"
 

@@ -78,7 +78,9 @@ end
 -- events after a watermark taken just before our connection was opened (S.connect), keep those
 -- with our real_peer, and of those only the newest connection id (an ephemeral port can be
 -- reused within a run), or exactly `conn` when the receiver told us its id.
-S._mark = 1
+-- Watermarks per oracle (one per target start: a process running several targets, such as
+-- `ppconform mutate`, keeps this module loaded while each new broker counts from 1 again).
+local marks = setmetatable({}, { __mode = "k" })
 local FINAL = { close = true, proxy_reject = true, auth_reject = true, security_reject = true }
 
 local function events_since(t, since)
@@ -89,9 +91,10 @@ end
 -- The current end of the event ring (a watermark for the next connection).
 function S.mark(t)
   if not S.has_admin(t) then return nil end
-  local _, nxt = events_since(t, S._mark)
-  if nxt > S._mark then S._mark = nxt end
-  return S._mark
+  local m = marks[t.oracle] or 1
+  local _, nxt = events_since(t, m)
+  if nxt > (marks[t.oracle] or 1) then marks[t.oracle] = nxt end
+  return marks[t.oracle] or 1
 end
 
 -- t:connect plus the watermark S.my_events needs.
