@@ -69,6 +69,7 @@ def alive_and_listening(name, p, port):
 def spawn(name, argv, **kw):
     log = open(os.path.join(W["dir"], name + ".log"), "wb")
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, **kw)
+    log.close()  # the child has its own descriptor
     PROCS.append((name, p))
     return p
 
