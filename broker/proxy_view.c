@@ -42,7 +42,7 @@ bool ppb_proxy_ssl(const pp_header *h, bool last_wins, pp_ssl_info *out)
     out->subtlvs.len = v.len - 5;
     pp_tlv_iter it;
     pp_tlv t;
-    pp_ssl_iter_init(&it, v);
+    pp_ssl_iter_init(&it, out->subtlvs);
     while (pp_tlv_next(&it, &t)) {
         pp_bytes b = {t.value, t.len};
         switch (t.type) {
