@@ -308,4 +308,57 @@ add(case {
   end,
 })
 
+-- ---- identity with TLS at the broker (PROXY before TLS, and TLS without PROXY) -------------
+local function tls_client(t, second)
+  local pki = t.target.pki
+  if not pki then t:skip("the target gives no client certificates (t.target.pki)") end
+  return { cert = second and pki.client2_cert or pki.client_cert, key = second and pki.client2_key or pki.client_key,
+           ca = pki.ca, verify = true, sni = "localhost" }
+end
+add(case {
+  id = "ID-TLS-01", title = "PROXY before TLS: a header's SSL CN never replaces the identity of the broker's own TLS session",
+  level = "PROFILE", severity = "critical", refs = { "R-SSL-08", "R-GEN-03", "R-V2-37" }, requires = { "listener.pp_tls" },
+  description = [[Header (PROXY TCP4, SSL TLV client 0x07 verify 0 CN 'mallory') in clear, then a TLS handshake with
+    the second client certificate, then CONNECT with username 'u'. The listener does not take CNs from headers, so the
+    session's username is never 'mallory'; the carried source is used.]],
+  run = function(t)
+    local c = S.connect(t, "pp_tls")
+    c:send(hdr(ssl(7, 0, V13 .. S.tlv(0x22, "mallory"))))
+    local info, err = c:starttls(tls_client(t, true))
+    t:require(info ~= nil, "TLS handshake after the header", { actual = err })
+    local cid = t:unique "pptls"
+    c.mqtt_level = 4
+    c:send(mqtt.connect { version = 4, client_id = cid, username = "u" })
+    local ack = c:expect_packet("CONNACK", { within = "3s" })
+    if ack.reason == 0 and t:has("oracle.sessions") then
+      local s = C.session(t, cid)
+      t:require(s ~= nil, "the oracle lists the session")
+      t:check(s.username ~= "mallory", "the header's CN is not the username", { actual = tostring(s.username) })
+      t:check_eq(s.attributed_peer, S.SRC4, "the carried source is used", { ref = "R-GEN-03" })
+    end
+    t:info("CONNACK", ("0x%02x"):format(ack.reason))
+    c:close()
+  end,
+})
+add(case {
+  id = "ID-TLS-02", title = "A PROXY header in front of a ClientHello on a TLS listener without PROXY: no session",
+  level = "MUST", severity = "critical", refs = { "R-GEN-14", "R-SEC-01" }, tags = { "EC-S-06" }, requires = { "listener.tls" },
+  timeout = "20s",
+  description = "The TLS listener reads the header as the start of a ClientHello: the handshake fails, nothing is served.",
+  run = function(t)
+    local c = S.connect(t, "tls")
+    c:send(hdr(ssl(7, 0, V13 .. S.tlv(0x22, "mallory"))))
+    local info = c:starttls(tls_client(t, false))
+    if info then
+      local cid = t:unique "tlshdr"
+      c:send(mqtt.connect { version = 4, client_id = cid })
+      c:expect_close { data = "allow", within = C.reject_window(t), what = "no MQTT session after a header on a TLS listener" }
+      C.no_session(t, cid, "R-GEN-14")
+    else
+      t:check(true, "the TLS handshake failed on the header bytes")
+    end
+    c:close()
+  end,
+})
+
 suite { id = "SSL", title = "PP2_TYPE_SSL and the CN as identity (§2.2.6)", tags = { "ssl" }, cases = cases }

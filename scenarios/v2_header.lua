@@ -59,12 +59,12 @@ add(S.accept_case {
 })
 add(S.accept_case {
   id = "V2-LOC-03", title = "LOCAL with an IPv6 block and TLVs after it (len > 36)",
-  refs = { "R-V2-07", "R-V2-28", "R-TLV-02" }, tags = { "EC-V2-09" },
+  refs = { "R-V2-07", "R-V2-28", "R-TLV-02" }, tags = { "EC-V2-09", "EC-T-20" },
   header = S.v2raw(0x20, 0x21, B6 .. S.tlv(0x01, "mqtt") .. S.tlv(0x04, "pad")), opts = { peer = "real" },
 })
 add(S.accept_case {
   id = "V2-LOC-04", title = "LOCAL/UNSPEC with len > 0 holding only TLVs (HAProxy with ALPN and NOOP)",
-  refs = { "R-V2-28", "R-V2-07" }, tags = { "EC-V2-10", "A-06" },
+  refs = { "R-V2-28", "R-V2-07" }, tags = { "EC-V2-10", "A-06", "EC-T-20" },
   header = S.v2raw(0x20, 0x00, S.tlv(0x01, "mqtt") .. S.tlv(0x04, "")), opts = { peer = "real" },
 })
 
