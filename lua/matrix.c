@@ -184,8 +184,15 @@ static int load_report(matrix *m, size_t ti, const char *path, int round, const 
             m->t[ti].version = v;
         }
         char *e = dup_field(L, -1, "error");
-        if (e && strstr(e, "died"))
+        if (e && strstr(e, "died")) {
             m->t[ti].crashes++;
+        } else if (e) {
+            /* the target never started: no verdict in this report is about it */
+            *err = pc_printf("%s", e);
+            free(e);
+            lua_close(L);
+            return -1;
+        }
         free(e);
     }
     lua_pop(L, 1);
