@@ -239,7 +239,7 @@ static enum ppb_log_level level_for(const ppb_event_fields *f)
 {
     if (is_refusal(f->type))
         return PPB_LOG_WARNING;
-    if (strcmp(f->type, "close") == 0 || strcmp(f->type, "acl_deny") == 0)
+    if (strcmp(f->type, "close") == 0 || strcmp(f->type, "acl_deny") == 0 || strcmp(f->type, "cn_decision") == 0)
         return PPB_LOG_INFO;
     return PPB_LOG_DEBUG; /* proxy_header, connack: the final line repeats what matters */
 }

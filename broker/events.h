@@ -17,7 +17,7 @@
 #define PPB_EVENTS_ALL_BYTES (1u << 20) /* since=0 without limit: the newest events up to 1 MiB */
 
 typedef struct ppb_event_fields {
-    const char *type;        /* proxy_header|proxy_reject|connack|close|auth_reject|acl_deny|security_reject */
+    const char *type;        /* proxy_header|cn_decision|proxy_reject|connack|close|auth_reject|acl_deny|security_reject */
     const char *reason;      /* stable name; NULL = none */
     const char *refs;        /* comma-separated requirement IDs; NULL = none */
     const char *message;

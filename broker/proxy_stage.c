@@ -246,7 +246,18 @@ static void accept_header(ppb_conn *c, pp_header *h, size_t consumed)
             c->refuse = true;
             c->refuse_message = strdup(d.message);
         }
-        ppb_log(b, PPB_LOG_DEBUG, "conn %llu: CN decision %s: %s", (unsigned long long)c->id, d.reason, d.message);
+        /* every CN decision is an event (log line + admin API), taken or not, with its reason */
+        ppb_event_fields cf = PPB_EVENT_FIELDS_INIT;
+        cf.type = "cn_decision";
+        cf.reason = d.reason;
+        cf.refs = d.refs;
+        cf.message = d.message;
+        cf.outcome = d.use ? "cn_username" : d.refuse ? "refused" : "connect_username";
+        if (d.use) {
+            cf.username = d.cn;
+            cf.username_source = "cn";
+        }
+        ppb_event_emit(b, c, &cf);
     }
     if (c->l->tls) {
         /* PROXY before TLS: what followed the header is the start of the ClientHello. */
