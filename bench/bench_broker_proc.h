@@ -4,9 +4,10 @@
  * bench/bench_*.c; only bench_broker.c includes it.
  *
  * A broker is started with fork + exec, pinned to one CPU, with a raised RLIMIT_NOFILE, an
- * empty signal mask and its output in a log file. It is watched through a pidfd, so every
- * wait (ready file, open port, exit) is a poll with a deadline that also notices an early
- * exit. It is stopped by its PID: SIGTERM, then SIGKILL if it has not exited in time.
+ * empty signal mask and its output in a log file. It is watched through an exit pipe (the
+ * child holds the write end, so the read end polls readable once it has exited; unlike a
+ * pidfd this also works under valgrind), so every wait (ready file, open port, exit) is a
+ * poll with a deadline that also notices an early exit. It is stopped by its PID: SIGTERM, then SIGKILL if it has not exited in time.
  * /proc/PID gives its resident memory and CPU time.
  */
 #ifndef BENCH_BROKER_PROC_H
@@ -23,7 +24,6 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,7 +32,7 @@
 
 typedef struct bb_proc {
     pid_t pid;   /* 0 when not running */
-    int pidfd;   /* readable once the process has exited */
+    int exit_fd;   /* exit pipe's read end: readable (EOF) once the process has exited */
     int status;  /* waitpid status once reaped */
 } bb_proc;
 
@@ -73,10 +73,16 @@ static int bb_proc_start(bb_proc *p, char *const argv[], int cpu, rlim_t nofile,
                          char *err, size_t errcap)
 {
     memset(p, 0, sizeof(*p));
-    p->pidfd = -1;
-    int pipefd[2];
+    p->exit_fd = -1;
+    int pipefd[2], exitfd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         snprintf(err, errcap, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    if (pipe2(exitfd, O_CLOEXEC) != 0) {
+        snprintf(err, errcap, "pipe: %s", strerror(errno));
+        close(pipefd[0]);
+        close(pipefd[1]);
         return -1;
     }
     pid_t pid = fork();
@@ -84,10 +90,13 @@ static int bb_proc_start(bb_proc *p, char *const argv[], int cpu, rlim_t nofile,
         snprintf(err, errcap, "fork: %s", strerror(errno));
         close(pipefd[0]);
         close(pipefd[1]);
+        close(exitfd[0]);
+        close(exitfd[1]);
         return -1;
     }
     if (pid == 0) {
         /* Child: undo what the bench changed for itself (signal mask, SIGPIPE), then exec. */
+        fcntl(exitfd[1], F_SETFD, 0); /* the broker holds it open until it exits */
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -111,6 +120,7 @@ static int bb_proc_start(bb_proc *p, char *const argv[], int cpu, rlim_t nofile,
         _exit(127);
     }
     close(pipefd[1]);
+    close(exitfd[1]);
     int child_errno = 0;
     ssize_t n;
     do
@@ -119,27 +129,13 @@ static int bb_proc_start(bb_proc *p, char *const argv[], int cpu, rlim_t nofile,
     close(pipefd[0]);
     if (n == (ssize_t)sizeof(child_errno)) {
         waitpid(pid, NULL, 0);
-        snprintf(err, errcap, "exec %s: %s", argv[0], strerror(child_errno));
+        close(exitfd[0]);
+        snprintf(err, errcap, "exec %.150s: %s", argv[0], strerror(child_errno));
         return -1;
     }
     p->pid = pid;
-    p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (p->pidfd < 0) {
-        snprintf(err, errcap, "pidfd_open: %s", strerror(errno));
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        p->pid = 0;
-        return -1;
-    }
+    p->exit_fd = exitfd[0];
     return 0;
-}
-
-static bool bb_proc_exited(bb_proc *p)
-{
-    if (!p->pid)
-        return true;
-    struct pollfd pf = {p->pidfd, POLLIN, 0};
-    return poll(&pf, 1, 0) > 0;
 }
 
 /* Wait for the exit with a deadline; reaps it. true when it exited. */
@@ -147,7 +143,7 @@ static bool bb_proc_wait(bb_proc *p, int timeout_ms)
 {
     if (!p->pid)
         return true;
-    struct pollfd pf = {p->pidfd, POLLIN, 0};
+    struct pollfd pf = {p->exit_fd, POLLIN, 0};
     uint64_t deadline = pn_now_ms() + (uint64_t)timeout_ms;
     for (;;) {
         int r = poll(&pf, 1, bb_remaining_ms(deadline));
@@ -156,11 +152,26 @@ static bool bb_proc_wait(bb_proc *p, int timeout_ms)
         if (r == 0 || errno != EINTR)
             return false;
     }
-    waitpid(p->pid, &p->status, 0);
-    close(p->pidfd);
-    p->pidfd = -1;
+    /* EOF on the exit pipe: normally the process is gone (or going). A program that closed
+     * the pipe itself is still running, so reap with the same deadline, never blocking. */
+    for (;;) {
+        pid_t w = waitpid(p->pid, &p->status, WNOHANG);
+        if (w == p->pid || (w < 0 && errno == ECHILD))
+            break;
+        if (bb_remaining_ms(deadline) == 0)
+            return false;
+        poll(NULL, 0, 5);
+    }
+    close(p->exit_fd);
+    p->exit_fd = -1;
     p->pid = 0;
     return true;
+}
+
+/* Has it exited (reaped if so)? Never waits beyond a short reap. */
+static bool bb_proc_exited(bb_proc *p)
+{
+    return bb_proc_wait(p, 0) || !p->pid;
 }
 
 /* sig (SIGTERM; SIGINT for perf record), up to 5 s for a clean stop, then SIGKILL. Returns
@@ -184,7 +195,7 @@ static int bb_proc_stop(bb_proc *p)
 }
 
 /* Wait until path exists (ppbroker's --ready-file is renamed into place once every listener
- * is bound): inotify on its directory, the pidfd for an early exit, one deadline. */
+ * is bound): inotify on its directory, the exit pipe for an early exit, one deadline. */
 static int bb_wait_ready_file(bb_proc *p, const char *dir, const char *path, int timeout_ms, char *err,
                               size_t errcap)
 {
@@ -207,7 +218,7 @@ static int bb_wait_ready_file(bb_proc *p, const char *dir, const char *path, int
             snprintf(err, errcap, "no ready file %.150s after %d ms", path, timeout_ms);
             break;
         }
-        struct pollfd pf[2] = {{in, POLLIN, 0}, {p->pidfd, POLLIN, 0}};
+        struct pollfd pf[2] = {{in, POLLIN, 0}, {p->exit_fd, POLLIN, 0}};
         if (poll(pf, 2, left) < 0 && errno != EINTR) {
             snprintf(err, errcap, "poll: %s", strerror(errno));
             break;
@@ -226,7 +237,7 @@ static int bb_wait_ready_file(bb_proc *p, const char *dir, const char *path, int
 }
 
 /* Wait until addr accepts a TCP connection (mosquitto has no ready file). Each failed
- * attempt waits on the pidfd for retry_ms, so an exit is noticed at once. */
+ * attempt waits on the exit pipe for retry_ms, so an exit is noticed at once. */
 static int bb_wait_port(bb_proc *p, const pn_addr *addr, int timeout_ms, char *err, size_t errcap)
 {
     const int retry_ms = 5;
@@ -249,7 +260,7 @@ static int bb_wait_port(bb_proc *p, const pn_addr *addr, int timeout_ms, char *e
             snprintf(err, errcap, "port not open after %d ms", timeout_ms);
             return -1;
         }
-        struct pollfd pf = {p->pidfd, POLLIN, 0};
+        struct pollfd pf = {p->exit_fd, POLLIN, 0};
         if (poll(&pf, 1, left < retry_ms ? left : retry_ms) > 0) {
             bb_proc_wait(p, 1000);
             snprintf(err, errcap, "exited (status %d) before listening", p->status);
