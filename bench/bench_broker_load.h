@@ -117,9 +117,10 @@ static int bb_net_connect(bb_net *n, bool *pending)
 
 /* The first bytes of a connection: [PROXY v2 PROXY TCP4 header] + MQTT 3.1.1 CONNECT (clean
  * session, a unique client id). The carried source varies per connection, as behind a real
- * load balancer. With target->tlvs the header carries what HAProxy sends for a TLS frontend with
- * client certificates (send-proxy-v2-ssl-cn, unique-id, crc32c): CRC32C, ALPN, AUTHORITY,
- * UNIQUE_ID and SSL {VERSION, CN}, 140 bytes instead of 28. Returns the length, or -1. */
+ * load balancer. With target->tlvs the header carries what HAProxy sends for a TLS frontend
+ * with client certificates (send-proxy-v2-ssl-cn, unique-id, crc32c): CRC32C, ALPN,
+ * AUTHORITY, UNIQUE_ID and SSL {VERSION, CN}, 140 bytes instead of 28. Returns the length,
+ * or -1. */
 static ssize_t bb_prologue(bb_net *n, uint16_t keep_alive, uint8_t *buf, size_t cap)
 {
     uint64_t k = n->serial++;
@@ -470,7 +471,7 @@ typedef struct bb_pub_result {
     uint64_t delivered;      /* PUBLISHes the subscriber received inside the window */
     double seconds;
     uint64_t sent, received; /* whole run, drain included */
-    uint64_t lost;           /* sequence gaps plus what never arrived after the drain */
+    uint64_t lost;           /* sent but never received, even after the drain */
     uint64_t reordered;      /* a sequence number at or below one already seen */
     bb_usage broker, self;   /* CPU time and run-queue wait inside the window */
     char error[BB_ERR_MAX];

@@ -7,8 +7,9 @@
  * empty signal mask and its output in a log file. It is watched through an exit pipe (the
  * child holds the write end, so the read end polls readable once it has exited; unlike a
  * pidfd this also works under valgrind), so every wait (ready file, open port, exit) is a
- * poll with a deadline that also notices an early exit. It is stopped by its PID: SIGTERM, then SIGKILL if it has not exited in time.
- * /proc/PID gives its resident memory and CPU time.
+ * poll with a deadline that also notices an early exit. It is stopped by its PID: SIGTERM,
+ * then SIGKILL if it has not exited in time. /proc/PID gives its resident memory and CPU
+ * time.
  */
 #ifndef BENCH_BROKER_PROC_H
 #define BENCH_BROKER_PROC_H
