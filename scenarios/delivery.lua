@@ -24,7 +24,14 @@ local function judge_tolerance(t, c, cid, peer, ref)
       t:check_eq(s.attributed_peer, want, "the carried source survives the split", { ref = ref })
     end
   else
-    -- R-GEN-10 lets a receiver drop a fragmented header; tolerance is only recorded (A-01)
+    -- R-GEN-10 lets a receiver drop a fragmented header; tolerance is only recorded (A-01).
+    -- But a receiver that accepted the header owes the valid CONNECT behind it a CONNACK:
+    -- a close after accepting means it framed the bytes wrongly (decoded too early).
+    for _, e in ipairs(S.my_events(t, c, { within_ms = t:ms("500ms") })) do
+      t:check(e.type ~= "proxy_header", "a header the receiver accepted is followed by the CONNECT it framed",
+              { expected = "CONNACK after an accepted header", actual = "closed after accepting a header (" .. tostring(e.attributed_peer) .. ")",
+                ref = "R-V2-37" })
+    end
     t:info("fragmentation tolerance", "not tolerated: the receiver closed (allowed by R-GEN-10)")
     C.no_session(t, cid, "R-GEN-11")
   end
