@@ -196,6 +196,16 @@ static void test_EC_S_09_header_from_untrusted_proxy_refused(void **state)
     assert_int_equal(attempt(outside, "127.0.0.2", h, n, "trusted-out", NULL), -1);
     assert_int_equal(bh_wait_body(&B, "/api/v1/rejections", "\"reason\":\"untrusted_proxy\"", 5000, body, sizeof(body)), 0);
     assert_non_null(strstr(body, "R-GEN-15"));
+    /* logged as a spoofing attempt, naming the real peer and the source it claimed */
+    static char log[1 << 20];
+    assert_true(ts_read_file(B.log, log, sizeof(log)) > 0);
+    bool seen = false;
+    for (char *line = strtok(log, "\n"); line && !seen; line = strtok(NULL, "\n"))
+        seen = strstr(line, "\"type\":\"security_reject\"") && strstr(line, "\"reason\":\"untrusted_proxy\"") &&
+               strstr(line, "spoofing") && strstr(line, "\"real_peer\":\"127.0.0.2:") &&
+               strstr(line, "\"src\":\"203.0.113.7:40000\"");
+    if (!seen)
+        fail_msg("no spoofing log line for 127.0.0.2 claiming 203.0.113.7 in %s", B.log);
 }
 
 static void test_allowed_sources_on_carried_address(void **state)
@@ -239,6 +249,7 @@ static void test_R_CRC_06_required_crc32c(void **state)
     memcpy(swapped, a31, sizeof(a31));
     swapped[31] = 0x3b, swapped[32] = 0x5d, swapped[33] = 0xa5, swapped[34] = 0xd3; /* EC-C-06 */
     assert_int_equal(attempt(a, NULL, swapped, sizeof(swapped), "crc-swapped", NULL), -1);
+    assert_int_equal(bh_wait_body(&B, "/api/v1/rejections", "crc32c.mismatch", 5000, body, sizeof(body)), 0);
 }
 
 static void test_max_connections(void **state)
