@@ -1,5 +1,5 @@
 /* Integration: TLS listeners (issue 4 items 1-2): TLS without and with client certificates,
- * use_identity_as_username, a certificate from another CA refused, and the PROXY header in
+ * use_identity_as_username, tls_version_min, a certificate from another CA refused, and the PROXY header in
  * clear before the TLS handshake. Certificates are made at test time (ts_pki_make). */
 #include "common.h"
 
@@ -24,7 +24,7 @@ static int group_setup(void **state)
         fprintf(stderr, "pki: %s\n", ts_last_error());
         return -1;
     }
-    char extra[4096];
+    char extra[6144];
     snprintf(extra, sizeof(extra),
              "listener.ssl.tls = 127.0.0.1:0\n"
              "listener.ssl.tls.certfile = %s/server.pem\n"
@@ -43,8 +43,12 @@ static int group_setup(void **state)
              "listener.ssl.tlscn.certfile = %s/server.pem\n"
              "listener.ssl.tlscn.keyfile = %s/server.key\n"
              "listener.ssl.tlscn.proxy_protocol = on\n"
-             "listener.ssl.tlscn.proxy_protocol_use_cn_as_username = on\n",
-             pki, pki, pki, pki, pki, pki, pki, pki, pki);
+             "listener.ssl.tlscn.proxy_protocol_use_cn_as_username = on\n"
+             "listener.ssl.tls13 = 127.0.0.1:0\n"
+             "listener.ssl.tls13.certfile = %s/server.pem\n"
+             "listener.ssl.tls13.keyfile = %s/server.key\n"
+             "listener.ssl.tls13.tls_version_min = tlsv1.3\n",
+             pki, pki, pki, pki, pki, pki, pki, pki, pki, pki, pki);
     return bh_start(&B, extra, NULL);
 }
 
@@ -69,16 +73,17 @@ static bool wait_fd(int fd, pn_tls_status st, uint64_t deadline)
     return left > 0 && poll(&p, 1, (int)left) > 0;
 }
 
-/* Connect, send prefix in clear (a PROXY header), then TLS with an optional client cert. */
-static int tls_open(tls_client *c, const char *listener, const void *prefix, size_t plen, const char *dir,
-                    const char *leaf)
+/* Connect, send prefix in clear (a PROXY header), then TLS with an optional client cert and
+ * at most TLS version max_version (NULL = OpenSSL's newest). */
+static int tls_open_max(tls_client *c, const char *listener, const void *prefix, size_t plen, const char *dir,
+                        const char *leaf, const char *max_version)
 {
     char addr[64], cert[400], key[400], ca[400], err[256];
     assert_int_equal(bh_listener_address(&B, listener, addr, sizeof(addr)), 0);
     snprintf(ca, sizeof(ca), "%s/ca.pem", pki);
     snprintf(cert, sizeof(cert), "%s/%s.pem", dir, leaf ? leaf : "");
     snprintf(key, sizeof(key), "%s/%s.key", dir, leaf ? leaf : "");
-    pn_tls_client_opts o = {.ca_file = ca, .verify_peer = true, .sni = "localhost"};
+    pn_tls_client_opts o = {.ca_file = ca, .verify_peer = true, .sni = "localhost", .max_version = max_version};
     if (leaf) {
         o.cert_file = cert;
         o.key_file = key;
@@ -100,6 +105,12 @@ static int tls_open(tls_client *c, const char *listener, const void *prefix, siz
         if ((st != PN_TLS_WANT_READ && st != PN_TLS_WANT_WRITE) || !wait_fd(c->fd, st, deadline))
             return -1;
     }
+}
+
+static int tls_open(tls_client *c, const char *listener, const void *prefix, size_t plen, const char *dir,
+                    const char *leaf)
+{
+    return tls_open_max(c, listener, prefix, plen, dir, leaf, NULL);
 }
 
 static void tls_close(tls_client *c)
@@ -232,6 +243,29 @@ static void test_R_SSL_08_cn_from_header_on_ssl_listener(void **state)
     tls_close(&c);
 }
 
+/* tls_version_min: a TLS 1.2 client is served by the default listener (minimum 1.2) and
+ * refused at the handshake by one with tls_version_min = tlsv1.3, which serves TLS 1.3. */
+static void test_tls_version_min(void **state)
+{
+    (void)state;
+    tls_client c;
+    pn_tls_info info;
+    assert_int_equal(tls_open_max(&c, "tls", NULL, 0, pki, NULL, "TLSv1.2"), 0);
+    pn_tls_get_info(c.t, &info);
+    assert_string_equal(info.version, "TLSv1.2");
+    assert_int_equal(tls_connect_mqtt(&c, "tls-12-ok"), 0);
+    tls_close(&c);
+    assert_int_equal(tls_open_max(&c, "tls13", NULL, 0, pki, NULL, "TLSv1.2"), -1);
+    tls_close(&c);
+    assert_int_equal(bh_wait_body(&B, "/api/v1/rejections", "\"listener\":\"tls13\"", 5000, body, sizeof(body)), 0);
+    assert_non_null(strstr(strstr(body, "\"listener\":\"tls13\""), "tls.handshake_failed"));
+    assert_int_equal(tls_open(&c, "tls13", NULL, 0, pki, NULL), 0);
+    pn_tls_get_info(c.t, &info);
+    assert_string_equal(info.version, "TLSv1.3");
+    assert_int_equal(tls_connect_mqtt(&c, "tls-13-ok"), 0);
+    tls_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_tls_certificate_from_another_ca_refused),
         cmocka_unit_test(test_proxy_header_before_tls),
         cmocka_unit_test(test_R_SSL_08_cn_from_header_on_ssl_listener),
+        cmocka_unit_test(test_tls_version_min),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
