@@ -40,6 +40,7 @@ add(S.accept_case {
 add(case {
   id = "CRC-ACC-05", title = "The payload after the header is not covered: any CONNECT follows a valid CRC", level = "MUST",
   refs = { "R-CRC-05", "R-V2-37" }, tags = { "EC-C-09" }, requires = { "listener.pp" },
+  description = "EC-C-09: the A.3.1 header followed once by a 3.1.1 CONNECT and once by a 5.0 CONNECT; both get CONNACK 0.",
   run = function(t)
     for _, v in ipairs { 4, 5 } do
       local c = S.accepted(t, A31, { mqtt = v })

@@ -93,6 +93,8 @@ for _, b in ipairs { { "V1", V1, "EC-F-04", "R-V1-22" }, { "V2", V2, "EC-F-05", 
   add(case {
     id = "DLV-BYTE-" .. b[1], title = b[1] .. " header one byte per segment, 10 ms apart, then CONNECT",
     level = "MUST", refs = { "R-GEN-10", b[4], "R-GEN-11" }, tags = { b[3], "A-01" }, requires = { "listener.pp" }, timeout = "15s",
+    description = "All but the last header byte one per segment 10 ms apart; nothing may be decoded yet; then the last byte and "
+      .. "a CONNECT. Expects CONNACK with the carried source, or a silent drop (recorded; allowed by R-GEN-10).",
     run = function(t)
       local c = S.connect(t, "pp")
       local cid = t:unique "byte"
@@ -118,6 +120,7 @@ for _, k in ipairs(COAL) do
   add(case {
     id = "DLV-COAL-" .. k[1], title = k[1] .. " header, CONNECT, SUBSCRIBE and PUBLISH in one write: every packet intact",
     level = "MUST", refs = k[4], tags = { k[5] }, requires = { "listener.pp" },
+    description = "Everything in one write; the packets after the header must arrive intact: CONNACK, SUBACK and our own PUBLISH back.",
     run = function(t)
       local c = S.connect(t, "pp")
       local cid = t:unique "coal"
@@ -140,6 +143,7 @@ end
 add(case {
   id = "DLV-LATE-01", title = "Header, then CONNECT 100 ms later in its own segment",
   level = "MUST", refs = { "R-GEN-11", "R-V2-37" }, tags = { "EC-F-03" }, requires = { "listener.pp" },
+  description = "A v2 TCP4 header with an ALPN TLV, 100 ms of nothing, then CONNECT: CONNACK 0.",
   run = function(t)
     local c = S.connect(t, "pp")
     c:send(V2)
@@ -177,6 +181,7 @@ end
 add(case {
   id = "DLV-HALF-08", title = "A valid header, then FIN with no application data: no crash, the next client is served",
   level = "MUST", refs = { "R-GEN-11" }, tags = { "EC-F-16" }, requires = { "listener.pp" }, timeout = "15s",
+  description = "A complete v2 header, then our FIN: the receiver closes without sending anything and keeps serving.",
   run = function(t)
     local c = S.connect(t, "pp")
     c:send(V2)
@@ -190,6 +195,7 @@ add(case {
 add(case {
   id = "DLV-BIG-01", title = "Header + CONNECT + a 64 KiB PUBLISH in one write: every payload byte intact",
   level = "MUST", refs = { "R-V2-37", "R-V1-28" }, tags = { "EC-F-17" }, requires = { "listener.pp" }, timeout = "15s",
+  description = "For a v1 and a v2 header: header, CONNECT, SUBSCRIBE and a 64 KiB PUBLISH to that topic in one write; the PUBLISH comes back byte for byte.",
   run = function(t)
     for _, hdr in ipairs { V1, V2 } do
       local c = S.connect(t, "pp")

@@ -112,6 +112,7 @@ end
 cases[#cases + 1] = case {
   id = "REG-28", title = "Mosquitto (open): a v2 header split inside the address block got the wrong client address",
   level = "MUST", refs = { "R-V2-33", "R-GEN-03" }, requires = { "listener.pp" }, timeout = "15s",
+  description = "A v2 TCP4 header cut after byte 21 (inside the address block), the rest once the first part was read: CONNACK, attributed to 203.0.113.7:40000.",
   run = function(t)
     local c = S.connect(t, "pp")
     local cid = t:unique "reg28"
@@ -140,6 +141,7 @@ cases[#cases + 1] = case {
 cases[#cases + 1] = case {
   id = "REG-34", title = "esockd 772d9bd: a peer closing right after '\\r\\n' or mid v2 header crashed the acceptor",
   level = "MUST", refs = { "R-V2-34" }, requires = { "listener.pp" }, timeout = "15s",
+  description = "'\\r\\n', 9 signature bytes, or 20 header bytes, then our FIN: each closed silently; the listener still serves.",
   run = function(t)
     for _, part in ipairs { "\r\n", S.SIG:sub(1, 9), v2(B4):sub(1, 20) } do
       local c = S.connect(t, "pp")
@@ -153,6 +155,7 @@ cases[#cases + 1] = case {
 cases[#cases + 1] = case {
   id = "REG-39", title = "cowboy #1718: connect-and-close and non-PROXY bytes (NLB health checks) crashed per connection",
   level = "MUST", refs = { "R-DET-04" }, requires = { "listener.pp" }, timeout = "15s",
+  description = "20 connections, half closed at once, half after 10 TLS-looking bytes; the listener still serves a valid client.",
   run = function(t)
     for i = 1, 20 do
       local c = S.connect(t, "pp")
@@ -165,6 +168,7 @@ cases[#cases + 1] = case {
 cases[#cases + 1] = case {
   id = "REG-46", title = "HAProxy 2.6: a header with a valid address and an invalid TLV was rejected but logged with the spoofed source",
   level = "MUST", refs = { "R-SEC-01", "R-TLV-06" }, requires = { "listener.pp", "oracle.events" }, timeout = "15s",
+  description = "A TCP4 header naming 203.0.113.7 with an overrunning TLV: refused, and every event for it names our real address.",
   run = function(t)
     local c = S.refused(t, v2(B4 .. S.tlv(0x02, "ab", 9)), { next = false })
     local evs = S.my_events(t, c)
@@ -179,6 +183,7 @@ for _, pol in ipairs { { "cn", "REQ" }, { "cnfb", "FAL" } } do
   cases[#cases + 1] = case {
     id = "REG-31-" .. pol[2], title = "Mosquitto (open): SSL CN 'admin\\0evil' became the username 'admin' (" .. pol[1] .. " listener)",
     level = "MUST", severity = "critical", refs = { "R-SSL-08" }, requires = { "listener." .. pol[1] },
+    description = "SSL TLV client 0x07 verify 0 with CN 'admin\\0evil' + CONNECT: no session with the username 'admin'.",
     run = function(t)
       local c = S.connect(t, pol[1])
       local cid = t:unique "reg31"
@@ -196,6 +201,7 @@ end
 cases[#cases + 1] = case {
   id = "REG-33", title = "EMQX a64b92881d: a CN with CR LF was injected into HTTP auth requests",
   level = "MUST", severity = "critical", refs = { "R-SSL-08" }, requires = { "listener.cnfb" },
+  description = "A verified CN 'bob\\r\\nX-Admin: 1' on the fallback listener: no session's username contains CR or LF.",
   run = function(t)
     local c = S.connect(t, "cnfb")
     local cid = t:unique "reg33"
@@ -212,6 +218,7 @@ cases[#cases + 1] = case {
 cases[#cases + 1] = case {
   id = "REG-44", title = "EMQX #12840: a CN sent as a top-level 0x22 TLV must not become the username",
   level = "MUST", refs = { "R-TLV-08", "R-SSL-08" }, requires = { "listener.cnfb" },
+  description = "A top-level TLV 0x22 'root' (no SSL TLV) on the fallback listener: the username is never 'root'.",
   run = function(t)
     local c = S.connect(t, "cnfb")
     local cid = t:unique "reg44"

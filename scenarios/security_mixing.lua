@@ -95,6 +95,7 @@ add(S.reject_case {
 add(case {
   id = "SEC-VER-03", title = "A listener for both versions accepts v1 and v2", level = "MUST",
   refs = { "R-DET-01", "R-DET-02", "R-DET-03", "R-GEN-06", "R-GEN-07", "R-GEN-08" }, tags = { "EC-S-08" }, requires = { "listener.pp" },
+  description = "A v1 and a v2 header, each with CONNECT, on the listener configured for 1,2: both CONNACK 0 with their carried sources.",
   run = function(t)
     S.accepted(t, H1, { peer = "203.0.113.21:2001" }):close()
     S.accepted(t, H2, { peer = "203.0.113.22:2002" }):close()
@@ -119,6 +120,7 @@ add(case {
 add(case {
   id = "SEC-LOCAL-01", title = "LOCAL with a forged block: logs and events name the real peer, never 203.0.113.7",
   level = "MUST", severity = "critical", refs = { "R-V2-07", "R-SEC-01" }, tags = { "EC-S-11" }, requires = { "listener.pp" },
+  description = "LOCAL (0x20) with family 0x11 and a block naming 203.0.113.7 + CONNECT: CONNACK 0, and the session and every event name our real address.",
   run = function(t)
     local c = S.accepted(t, S.v2raw(0x20, 0x11, S.BLOCK4), { peer = "real" })
     if S.has_admin(t) then

@@ -198,11 +198,13 @@ end
 add(case {
   id = "ID-CN-01", title = "Verified certificate (TLS + CERT_CONN + CERT_SESS, verify 0): the CN is the username",
   level = "PROFILE", refs = { "R-SSL-08", "R-SSL-02", "R-SSL-03", "R-SSL-06" }, requires = { "listener.cn" },
+  description = "SSL TLV client 0x07, verify 0, VERSION, CN 'alice' + CONNECT with username 'connect-user': CONNACK 0, username 'alice' from the CN.",
   run = function(t) cn_used(t, "cn", hdr(ssl(7, 0, V13 .. S.tlv(0x22, "alice"))), "alice") end,
 })
 add(case {
   id = "ID-CN-02", title = "TLS + CERT_CONN only (0x03), verify 0: the CN is the username",
   level = "PROFILE", refs = { "R-SSL-06", "R-SSL-02" }, requires = { "listener.cn" },
+  description = "SSL TLV client 0x03, verify 0, CN 'carol': CONNACK 0, username 'carol'.",
   run = function(t) cn_used(t, "cn", hdr(ssl(3, 0, V13 .. S.tlv(0x22, "carol"))), "carol") end,
 })
 add(case {
@@ -283,6 +285,7 @@ add(case {
 add(case {
   id = "ID-DUP-02", title = "A duplicated SSL TLV (verified alice, then unverified mallory): never mallory",
   level = "PROFILE", refs = { "R-SSL-08", "R-SSL-02" }, tags = { "A-15" }, requires = { "listener.cn" }, timeout = "15s",
+  description = "Two SSL TLVs (CN alice, then CN mallory): refused, or served as anyone but mallory.",
   run = function(t)
     local c, cid = connect_with(t, "cn", hdr(ssl(7, 0, V13 .. S.tlv(0x22, "alice")) .. ssl(7, 0, V13 .. S.tlv(0x22, "mallory"))), "u")
     local how, p = c:expect_one_of({ { "packet", type = "CONNACK" }, { "close", data = "forbid" } }, { within = C.reject_window(t) })
@@ -296,6 +299,7 @@ add(case {
 add(case {
   id = "ID-PLAIN-01", title = "A CN-bearing header on a PROXY listener without CN use: the CONNECT username stays",
   level = "MUST", refs = { "R-SSL-08", "R-GEN-03" }, requires = { "listener.pp" },
+  description = "A verified CN 'alice' on the plain PROXY listener + CONNECT with username 'bob': CONNACK 0, username 'bob'.",
   run = function(t)
     local c, cid = connect_with(t, "pp", hdr(ssl(7, 0, V13 .. S.tlv(0x22, "alice"))), "bob")
     local ack = c:expect_packet("CONNACK", { within = "3s" })

@@ -47,6 +47,7 @@ end
 add(case {
   id = "TMO-05", title = "A valid header 2.5 s after connect is accepted", level = "SHOULD",
   refs = { "R-GEN-12" }, tags = { "EC-F-12" }, requires = { "listener.pp" }, timeout = "15s",
+  description = "Connect, wait 2.5 s, then a v2 header and CONNECT: CONNACK 0 (a timeout, if any, is at least 3 s).",
   run = function(t)
     local c = S.connect(t, "pp")
     t:sleep("2500ms")
@@ -58,6 +59,7 @@ add(case {
   id = "TMO-06", title = "Slowloris: a len 65535 header dripped 1 byte every 250 ms is closed by the timeout, not held",
   level = "MUST", refs = { "R-GEN-12", "R-GEN-11" }, tags = { "EC-S-12", "A-02" }, requires = { "listener.pp", "proxy.header_timeout" },
   timeout = "20s",
+  description = "One byte of a 65551-byte header every 250 ms: nothing sent back, and a close by the declared header timeout + 2 s.",
   run = function(t)
     local c = S.connect(t, "pp")
     local hdr = S.v2raw(0x21, 0x11, S.BLOCK4 .. S.tlv(0x04, ("\0"):rep(65535 - 15)))
@@ -78,6 +80,7 @@ add(case {
 add(case {
   id = "TMO-07", title = "200 parallel connections that send no header are all reclaimed by the timeout",
   level = "MUST", refs = { "R-GEN-12" }, tags = { "EC-S-13" }, requires = { "listener.pp", "proxy.header_timeout" }, timeout = "25s",
+  description = "200 connections that send nothing: every one closed, silently, by the declared timeout + 3 s; the listener still serves.",
   run = function(t)
     local conns = {}
     for i = 1, 200 do conns[i] = S.connect(t, "pp") end
