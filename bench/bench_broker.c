@@ -577,7 +577,7 @@ static void print_table(const options *o)
         print_row("QoS 1 publish, msg/s delivered", FIG_QOS1, false, ">= 1.00x", 1.00, true, o);
     if (o->fig[FIG_IDLE])
         print_row("idle proxied conn, VmRSS B/conn", FIG_IDLE, false, "<= 8192 B", 8192, false, o);
-    printf("same work per broker CPU-second (does not depend on how busy the machine was):\n");
+    printf("same work per broker CPU-second (far less sensitive to how busy the machine is):\n");
     if (o->fig[FIG_CONNECT])
         print_row("connect cycle, conn per CPU-s", FIG_CONNECT, true, "", 0, true, o);
     if (o->fig[FIG_QOS0])
