@@ -24,7 +24,12 @@ static int group_setup(void **state)
                                 "topic write public/sensors/+\n";
     if (ts_write_file(acl, rules, sizeof(rules) - 1) != 0)
         return -1;
-    snprintf(extra, sizeof(extra), "acl_file = %s\n", acl);
+    snprintf(extra, sizeof(extra),
+             "acl_file = %s\n"
+             "listener.tcp.cn = 127.0.0.1:0\n"
+             "listener.tcp.cn.proxy_protocol = on\n"
+             "listener.tcp.cn.proxy_protocol_use_cn_as_username = on\n",
+             acl);
     return bh_start(&B, extra, NULL);
 }
 
@@ -115,12 +120,65 @@ static void test_user_rules(void **state)
     disconnect_and_wait(bob);
 }
 
+/* v2 header from 203.0.113.7 with a verified SSL TLV whose CN is cn. */
+static size_t cn_header(uint8_t *out, size_t cap, const char *cn)
+{
+    pp_build_spec s;
+    pp_build_spec_init(&s);
+    pp_endpoint_parse("203.0.113.7:40000", &s.src);
+    pp_endpoint_parse("192.0.2.1:1883", &s.dst);
+    pp_build_tlv subs[1] = {PP_BUILD_TLV(PP_SSL_CN, (const uint8_t *)cn, strlen(cn))};
+    pp_build_ssl ssl = {.client = 0x07, .verify = 0, .subs = subs, .nsubs = 1};
+    pp_build_tlv t = PP_BUILD_TLV(PP_TLV_SSL, NULL, 0);
+    s.tlvs = &t;
+    s.ntlvs = 1;
+    s.ssl = &ssl;
+    ssize_t n = pp_build(&s, out, cap);
+    assert_true(n > 0);
+    return (size_t)n;
+}
+
+/* The CN-derived username decides authorization, not the CONNECT's: CN alice with CONNECT
+ * username bob gets alice/#; CN bob with CONNECT username alice does not. */
+static void test_R_SSL_08_acl_uses_cn_derived_username(void **state)
+{
+    (void)state;
+    char addr[64];
+    assert_int_equal(bh_listener_address(&B, "cn", addr, sizeof(addr)), 0);
+    uint8_t h[256];
+    int code;
+    ts_end end;
+    mq_connect_opts o = {.version = 4, .client_id = "acl-cn-alice", .clean = true, .username = "bob"};
+    size_t hl = cn_header(h, sizeof(h), "alice");
+    int alice = mq_open(addr, h, hl, &o, &code, &end);
+    assert_true(alice >= 0);
+    assert_int_equal(code, 0);
+    assert_int_equal(suback(alice, "alice/#"), 0x00);
+    o.client_id = "acl-cn-bob";
+    o.username = "alice";
+    hl = cn_header(h, sizeof(h), "bob");
+    int bob = mq_open(addr, h, hl, &o, &code, &end);
+    assert_true(bob >= 0);
+    assert_int_equal(code, 0);
+    assert_int_equal(suback(bob, "alice/#"), 0x80);
+    publish(bob, "alice/inbox", "spoofed"); /* denied: bob is bob, whatever CONNECT said */
+    publish(alice, "alice/inbox", "mine");
+    assert_int_equal(mq_read_packet(alice, P, 5000), TS_END_COUNT);
+    mq_publish_view v;
+    assert_true(mq_parse_publish(P, 4, &v));
+    assert_int_equal(v.payload_len, 4);
+    assert_memory_equal(v.payload, "mine", 4);
+    disconnect_and_wait(alice);
+    disconnect_and_wait(bob);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_subscription_denied_gets_suback_0x80),
         cmocka_unit_test(test_publish_allowed_by_carried_source_only),
         cmocka_unit_test(test_user_rules),
+        cmocka_unit_test(test_R_SSL_08_acl_uses_cn_derived_username),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,6 +1,7 @@
 /* Integration: TLS listeners (issue 4 items 1-2): TLS without and with client certificates,
- * use_identity_as_username, tls_version_min, a certificate from another CA refused, and the PROXY header in
- * clear before the TLS handshake. Certificates are made at test time (ts_pki_make). */
+ * use_identity_as_username, tls_version_min, a certificate from another CA refused, and the
+ * PROXY header in clear before the TLS handshake. Certificates are made at test time
+ * (ts_pki_make). */
 #include "common.h"
 
 #include <poll.h>
