@@ -145,7 +145,7 @@ static int l_v1(lua_State *L)
     pp_build_spec spec;
     pp_build_spec_init(&spec);
     spec.version = 1;
-    uint8_t fam, trans;
+    uint8_t fam = 0, trans = 0; /* set by family_of, which raises otherwise */
     family_of(L, 1, "TCP4", &fam, &trans);
     spec.family = fam;
     endpoint(L, 1, "src", &spec.src, fam);
@@ -180,7 +180,7 @@ static int l_v2(lua_State *L)
     }
     lua_pop(L, 1);
     const char *dflt = spec.command == PP_CMD_LOCAL ? "UNSPEC" : "TCP4";
-    uint8_t fam, trans;
+    uint8_t fam = 0, trans = 0; /* set by family_of, which raises otherwise */
     family_of(L, 1, dflt, &fam, &trans);
     spec.family = fam;
     spec.transport = trans;

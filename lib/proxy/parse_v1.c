@@ -166,7 +166,9 @@ static int parse_ipv6(const uint8_t *p, const uint8_t *e, bool allow_dotted, uin
         out[2 * i] = (uint8_t)(groups[i] >> 8);
         out[2 * i + 1] = (uint8_t)groups[i];
     }
-    for (int i = head, at = 8 - (n - head); i < n; i++, at++) {
+    /* Groups after "::" fill the last (n - head) slots. n <= 8 is checked above; the explicit
+     * bound lets the compiler see that at stays below 8 too. */
+    for (int i = head, at = 8 - (n - head); i < n && at < 8; i++, at++) {
         out[2 * at] = (uint8_t)(groups[i] >> 8);
         out[2 * at + 1] = (uint8_t)groups[i];
     }

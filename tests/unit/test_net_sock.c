@@ -18,7 +18,7 @@ static void test_listen_port_zero_reports_bound_port(void **state)
 {
     (void)state;
     pn_addr bound, local, peer_seen, client_peer;
-    int c, s;
+    int c = -1, s = -1;
     int lfd = listen_any("127.0.0.1", &bound);
     assert_true(lfd >= 0);
     assert_true(pn_addr_port(&bound) != 0);
@@ -38,7 +38,7 @@ static void test_ipv6_loopback_pair(void **state)
 {
     (void)state;
     pn_addr peer;
-    int c, s;
+    int c = -1, s = -1;
     if (tcp_pair("::1", NULL, &c, &s, &peer) < 0)
         skip(); /* no IPv6 on this host's loopback */
     char ip[PN_ADDR_TEXT_MAX];
@@ -59,7 +59,7 @@ static void test_chosen_source_address_seen_by_peer(void **state)
     const char *sources[] = {"127.0.0.2", "127.0.0.77"};
     for (size_t i = 0; i < 2; i++) {
         pn_addr src, peer;
-        int c, s;
+        int c = -1, s = -1;
         assert_int_equal(pn_addr_from_ip(sources[i], 0, &src), 0);
         assert_int_equal(tcp_pair("127.0.0.1", &src, &c, &s, &peer), 0);
         char ip[PN_ADDR_TEXT_MAX];
@@ -73,7 +73,7 @@ static void test_chosen_source_address_seen_by_peer(void **state)
 static void test_clean_close_reads_as_fin(void **state)
 {
     (void)state;
-    int c, s;
+    int c = -1, s = -1;
     size_t n;
     assert_int_equal(tcp_pair("127.0.0.1", NULL, &c, &s, NULL), 0);
     assert_int_equal(pn_send(s, "data", 4, &n), PN_IO_OK);
@@ -86,7 +86,7 @@ static void test_clean_close_reads_as_fin(void **state)
 static void test_abortive_close_reads_as_rst(void **state)
 {
     (void)state;
-    int c, s;
+    int c = -1, s = -1;
     size_t n;
     assert_int_equal(tcp_pair("127.0.0.1", NULL, &c, &s, NULL), 0);
     assert_int_equal(pn_close_rst(s), 0);
@@ -101,7 +101,7 @@ static void test_abortive_close_reads_as_rst(void **state)
 static void test_half_close_keeps_other_direction_open(void **state)
 {
     (void)state;
-    int c, s;
+    int c = -1, s = -1;
     size_t n;
     char buf[16];
     assert_int_equal(tcp_pair("127.0.0.1", NULL, &c, &s, NULL), 0);
@@ -172,7 +172,7 @@ static void test_errors_name_the_address(void **state)
 static void test_bounded_buffer_reads_and_writes(void **state)
 {
     (void)state;
-    int c, s;
+    int c = -1, s = -1;
     size_t n;
     pn_buf in, out;
     assert_int_equal(pn_buf_init(&in, 4), 0);

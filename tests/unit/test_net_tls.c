@@ -362,7 +362,7 @@ static void test_prefixed_bytes_after_proxy_header_feed_the_handshake(void **sta
     pn_tls_client_opts co = {.ca_file = f.ca, .verify_peer = true};
     pn_tls_ctx *sctx = pn_tls_server_ctx_new(&so, err, sizeof err);
     pn_tls_ctx *cctx = pn_tls_client_ctx_new(&co, err, sizeof err);
-    int c, s;
+    int c = -1, s = -1;
     assert_int_equal(tcp_pair("127.0.0.1", NULL, &c, &s, NULL), 0);
     const char header[] = "PROXY TCP4 192.0.2.1 192.0.2.2 5555 8883\r\n";
     size_t hlen = sizeof header - 1, k;
@@ -453,7 +453,7 @@ static void test_version_floor_refuses_older_client(void **state)
     pn_tls_ctx_free(cctx);
     /* and a plain-text peer on a TLS port is a handshake error, not a hang */
     sctx = pn_tls_server_ctx_new(&so, err, sizeof err);
-    int c, s;
+    int c = -1, s = -1;
     assert_int_equal(tcp_pair("127.0.0.1", NULL, &c, &s, NULL), 0);
     pn_tls *t = pn_tls_new(sctx, s, NULL, err, sizeof err);
     size_t k;
