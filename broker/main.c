@@ -20,6 +20,7 @@
 #include "auth.h"
 #include "broker.h"
 #include "events.h"
+#include "listener_rules.h"
 #include "log.h"
 #include "passwd_cmd.h"
 #include "quirks.h"
@@ -259,7 +260,8 @@ int main(int argc, char **argv)
         return 1;
     }
     char err[PPB_ERR_MAX];
-    if (ppb_config_load(o.config, &b->cfg, err, sizeof(err)) != 0) {
+    if (ppb_config_load(o.config, &b->cfg, err, sizeof(err)) != 0 ||
+        ppb_listener_rules_check(&b->cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "ppbroker: %s\n", err);
         free(b);
         return EXIT_USAGE;

@@ -294,6 +294,40 @@ static void test_cn_policy_fallback_keeps_connect_username_and_says_why(void **s
     disconnect_and_wait(fd);
 }
 
+/* use_cn_as_username without proxy_protocol would be ignored and let every CONNECT username
+ * through: the broker and --check-config refuse it with exit 2 naming the key. */
+static void test_cn_as_username_without_proxy_protocol_is_a_config_error(void **state)
+{
+    (void)state;
+    char dir[256], conf[400], errf[400];
+    assert_int_equal(ts_tmpdir("broker-cncfg", dir, sizeof(dir)), 0);
+    snprintf(conf, sizeof(conf), "%s/cn.conf", dir);
+    snprintf(errf, sizeof(errf), "%s/stderr", dir);
+    static const char text[] = "listener.tcp.open = 127.0.0.1:0\n"
+                               "listener.tcp.open.proxy_protocol_use_cn_as_username = on\n";
+    assert_int_equal(ts_write_file(conf, text, sizeof(text) - 1), 0);
+    const char *run[] = {bh_ppbroker(), "-c", conf, NULL};
+    const char *check[] = {bh_ppbroker(), "--check-config", "-c", conf, NULL};
+    const char *const *argvs[] = {run, check};
+    for (size_t i = 0; i < 2; i++) {
+        unlink(errf);
+        ts_proc p;
+        ts_exit ex;
+        assert_int_equal(ts_spawn(&p, argvs[i], NULL, errf, errf), 0);
+        if (ts_wait_exit(&p, 15000, &ex) != 0) {
+            ts_stop(&p, 5000, &ex);
+            fail_msg("ppbroker accepted use_cn_as_username without proxy_protocol");
+        }
+        assert_true(ex.exited);
+        assert_int_equal(ex.code, 2);
+        char buf[2048];
+        assert_true(ts_read_file(errf, buf, sizeof(buf)) > 0);
+        assert_non_null(strstr(buf, "listener.tcp.open.proxy_protocol_use_cn_as_username: needs "
+                                    "listener.tcp.open.proxy_protocol = on"));
+    }
+    ts_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_R_SSL_08_cn_length_limit_256),
         cmocka_unit_test(test_EC_T_17_top_level_0x22_not_a_cn),
         cmocka_unit_test(test_cn_policy_fallback_keeps_connect_username_and_says_why),
+        cmocka_unit_test(test_cn_as_username_without_proxy_protocol_is_a_config_error),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
