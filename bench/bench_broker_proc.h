@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,6 +87,7 @@ static int bb_proc_start(bb_proc *p, char *const argv[], int cpu, rlim_t nofile,
         close(pipefd[1]);
         return -1;
     }
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, errcap, "fork: %s", strerror(errno));
@@ -98,6 +100,11 @@ static int bb_proc_start(bb_proc *p, char *const argv[], int cpu, rlim_t nofile,
     if (pid == 0) {
         /* Child: undo what the bench changed for itself (signal mask, SIGPIPE), then exec. */
         fcntl(exitfd[1], F_SETFD, 0); /* the broker holds it open until it exits */
+        /* If the bench itself is killed, do not leave a broker behind (the kernel drops this
+         * when a program changes its user, as mosquitto does when started as root). */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(127); /* the bench died before the line above */
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
