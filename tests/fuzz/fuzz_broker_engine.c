@@ -34,7 +34,10 @@
  * TIME op advances, so keep-alive, CONNECT timeout, will delay, session and message expiry
  * all fire at reproducible points (loop.o is then not linked: a duplicate symbol would be a
  * link error, never a silent mix). Empty client ids get a random id from the engine; no
- * decision depends on its value. */
+ * decision depends on its value.
+ *
+ * FUZZ_BROKER_TRACE=1 prints every packet each slot receives and every close, which is how
+ * the seeds in tests/fuzz/corpus/fuzz_broker_engine/ were checked to do what their names say. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
