@@ -15,7 +15,7 @@
 static bh B;
 static char pki[256], evil[256];
 static ts_proc hap;
-static char hap_plain[64], hap_tls[64], hap_log[400];
+static char hap_plain[64], hap_tls[64], hap_reenc[64], hap_log[400];
 static char body[1 << 18];
 
 /* A port the kernel considers free right now (HAProxy needs a fixed one); HAProxy's start is
@@ -71,8 +71,9 @@ static char hap_cfg[400];
 
 static int start_haproxy(void)
 {
-    char offload[64], pem[400], text[8192], cert[8192], key[4096], path[400];
-    if (bh_listener_address(&B, "tls_offload", offload, sizeof(offload)) != 0)
+    char offload[64], tlspp[64], pem[400], text[8192], cert[8192], key[4096], path[400];
+    if (bh_listener_address(&B, "tls_offload", offload, sizeof(offload)) != 0 ||
+        bh_listener_address(&B, "tlspp", tlspp, sizeof(tlspp)) != 0)
         return -1;
     /* HAProxy wants certificate and key in one PEM (the doc's haproxy.pem) */
     snprintf(pem, sizeof(pem), "%s/haproxy.pem", pki);
@@ -88,45 +89,51 @@ static int start_haproxy(void)
     snprintf(hap_log, sizeof(hap_log), "%s/haproxy.log", pki);
     snprintf(hap_cfg, sizeof(hap_cfg), "%s/haproxy.cfg", pki);
     for (int attempt = 0; attempt < 5; attempt++) {
-        int p1 = free_port(), p2 = free_port();
-        if (p1 <= 0 || p2 <= 0 || p1 == p2)
+        int p1 = free_port(), p2 = free_port(), p3 = free_port();
+        if (p1 <= 0 || p2 <= 0 || p3 <= 0 || p1 == p2 || p2 == p3 || p1 == p3)
             continue;
         snprintf(hap_plain, sizeof(hap_plain), "127.0.0.1:%d", p1);
         snprintf(hap_tls, sizeof(hap_tls), "127.0.0.1:%d", p2);
+        snprintf(hap_reenc, sizeof(hap_reenc), "127.0.0.1:%d", p3);
         /* the doc's TLS-offload haproxy.cfg with this test's ports and certificates ... */
         snprintf(text, sizeof(text), "%s", doc_hap);
         if (replace_all(text, sizeof(text), "127.0.0.1:8883", hap_tls) != 1 ||
             replace_all(text, sizeof(text), "127.0.0.1:1885", offload) != 1 ||
             replace_all(text, sizeof(text), "/etc/ppbroker/tls", pki) != 2)
             return -1;
-        /* ... plus a plain frontend with send-proxy-v2 and LOCAL health checks */
+        /* ... plus a plain frontend with send-proxy-v2 and LOCAL health checks, and one whose
+         * server is ppbroker's TLS listener: HAProxy sends the header in clear, then TLS */
         size_t used = strlen(text);
         snprintf(text + used, sizeof(text) - used,
                  "\nfrontend plain\n"
                  "    bind %s\n"
                  "    default_backend to_pp\n"
                  "backend to_pp\n"
-                 "    server b %s send-proxy-v2 check check-send-proxy inter 100ms\n",
-                 hap_plain, B.pp);
+                 "    server b %s send-proxy-v2 check check-send-proxy inter 100ms\n"
+                 "frontend reenc\n"
+                 "    bind %s\n"
+                 "    default_backend to_tlspp\n"
+                 "backend to_tlspp\n"
+                 "    server b %s ssl verify required ca-file %s/ca.pem verifyhost localhost send-proxy-v2\n",
+                 hap_plain, B.pp, hap_reenc, tlspp, pki);
         if (ts_write_file(hap_cfg, text, strlen(text)) != 0)
             return -1;
         const char *argv[] = {"/usr/sbin/haproxy", "-db", "-f", hap_cfg, NULL};
         if (ts_spawn(&hap, argv, NULL, hap_log, hap_log) != 0)
             return -1;
-        /* ready when both frontends accept; a bind failure makes HAProxy exit instead */
-        int fd1 = -1, fd2 = -1;
+        /* ready when every frontend accepts; a bind failure makes HAProxy exit instead */
+        const char *fronts[3] = {hap_plain, hap_tls, hap_reenc};
+        int fds[3] = {-1, -1, -1}, up = 0;
         uint64_t deadline = pn_now_ms() + 5000;
-        while (ts_alive(&hap) && pn_now_ms() < deadline && (fd1 < 0 || fd2 < 0)) {
-            if (fd1 < 0)
-                fd1 = ts_connect(hap_plain, NULL, 200);
-            if (fd2 < 0)
-                fd2 = ts_connect(hap_tls, NULL, 200);
+        while (ts_alive(&hap) && pn_now_ms() < deadline && up < 3) {
+            for (int i = 0; i < 3; i++)
+                if (fds[i] < 0 && (fds[i] = ts_connect(fronts[i], NULL, 200)) >= 0)
+                    up++;
         }
-        if (fd1 >= 0)
-            close(fd1);
-        if (fd2 >= 0)
-            close(fd2);
-        if (fd1 >= 0 && fd2 >= 0 && ts_alive(&hap))
+        for (int i = 0; i < 3; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
+        if (up == 3 && ts_alive(&hap))
             return 0;
         ts_stop(&hap, 2000, NULL);
     }
@@ -151,10 +158,18 @@ static int group_setup(void **state)
         fprintf(stderr, "docs/ppbroker.md lacks the tls-offload blocks\n");
         return -1;
     }
-    char listener[2048];
+    char listener[4096];
     snprintf(listener, sizeof(listener), "%s", doc_pp);
     if (replace_all(listener, sizeof(listener), "127.0.0.1:1885", "127.0.0.1:0") != 1)
         return -1;
+    /* and a TLS listener with the PROXY header in clear before the handshake (item 2) */
+    size_t used = strlen(listener);
+    snprintf(listener + used, sizeof(listener) - used,
+             "listener.ssl.tlspp = 127.0.0.1:0\n"
+             "listener.ssl.tlspp.certfile = %s/server.pem\n"
+             "listener.ssl.tlspp.keyfile = %s/server.key\n"
+             "listener.ssl.tlspp.proxy_protocol = on\n",
+             pki, pki);
     if (bh_start(&B, listener, NULL) != 0)
         return -1;
     return start_haproxy();
@@ -245,6 +260,26 @@ static void test_R_V2_07_haproxy_local_health_checks_accepted(void **state)
     assert_int_equal(bh_wait_body(&B, "/api/v1/events?since=0", "\"command\":\"LOCAL\"", 10000, body, sizeof(body)), 0);
     assert_int_equal(bh_get(&B, "/api/v1/rejections", body, sizeof(body)), 200);
     assert_null(strstr(body, "\"command\":\"LOCAL\""));
+}
+
+/* PROXY before TLS from a real sender: HAProxy `send-proxy-v2` towards an `ssl` server (the
+ * ppbroker TLS listener) writes the header in clear, then does TLS; ppbroker attributes the
+ * connection to the mosquitto_pub socket HAProxy saw. */
+static void test_haproxy_send_proxy_v2_before_tls_to_ssl_listener(void **state)
+{
+    (void)state;
+    assert_int_equal(pub(hap_reenc, "hap-reenc", NULL, NULL), 0);
+    char ev[8192];
+    close_event("hap-reenc", ev, sizeof(ev));
+    assert_non_null(strstr(ev, "\"listener\":\"tlspp\""));
+    assert_non_null(strstr(ev, "\"outcome\":\"served\""));
+    assert_non_null(strstr(ev, "\"used_carried\":true"));
+    char real[64], attributed[64], src[64];
+    assert_true(ts_json_get(ev, "real_peer", real, sizeof(real)) > 0);
+    assert_true(ts_json_get(ev, "attributed_peer", attributed, sizeof(attributed)) > 0);
+    assert_true(ts_json_get(ev, "src", src, sizeof(src)) > 0);
+    assert_string_equal(attributed, src);
+    assert_string_not_equal(attributed, real);
 }
 
 /* mosquitto_sub with alice's certificate through HAProxy: while it is connected, its
@@ -370,6 +405,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_R_GEN_03_haproxy_send_proxy_v2_carries_client_address),
         cmocka_unit_test(test_R_V2_07_haproxy_local_health_checks_accepted),
+        cmocka_unit_test(test_haproxy_send_proxy_v2_before_tls_to_ssl_listener),
         cmocka_unit_test(test_R_SSL_08_haproxy_tls_offload_cn_becomes_username),
         cmocka_unit_test(test_haproxy_certificate_from_other_ca_never_reaches_broker),
         cmocka_unit_test(test_doc_tls_offload_example_checks),
