@@ -229,15 +229,17 @@ int pc_cmd_coverage(int argc, char **argv)
         lua_getfield(L, -2, "level");
         lua_getfield(L, -3, "binds");
         lua_getfield(L, -4, "text");
-        const char *id = lua_tostring(L, -4), *level = lua_tostring(L, -3), *binds = lua_tostring(L, -2),
-                   *text = lua_tostring(L, -1);
+        lua_getfield(L, -5, "not_applicable");
+        const char *id = lua_tostring(L, -5), *level = lua_tostring(L, -4), *binds = lua_tostring(L, -3),
+                   *text = lua_tostring(L, -2), *not_applicable = lua_tostring(L, -1);
         pc_strv_push(&known, id);
         pc_strv cases = {0};
         for (size_t k = 0; k < cat.count; k++)
             if (pc_strv_contains(&cat.cases[k].refs, id))
                 pc_strv_push(&cases, cat.cases[k].id);
         bool receiver = strchr(binds, 'R') != NULL;
-        bool must = strcmp(level, "MUST") == 0;
+        /* a receiver MUST outside what the suite can test (UDP) is listed, not counted */
+        bool must = strcmp(level, "MUST") == 0 && not_applicable == NULL;
         if (cases.count)
             cited++;
         if (receiver && must) {
@@ -250,18 +252,23 @@ int pc_cmd_coverage(int argc, char **argv)
             pc_json_str(&js, id);
             pc_sbuf_printf(&js, ",\"level\":\"%s\",\"binds\":\"%s\",\"text\":", level, binds);
             pc_json_str(&js, text);
+            if (not_applicable) {
+                pc_sbuf_puts(&js, ",\"not_applicable\":");
+                pc_json_str(&js, not_applicable);
+            }
             pc_sbuf_puts(&js, ",\"cases\":[");
             for (size_t k = 0; k < cases.count; k++) {
                 pc_sbuf_puts(&js, k ? "," : "");
                 pc_json_str(&js, cases.items[k]);
             }
             pc_sbuf_puts(&js, "]}");
-        } else if (all || cases.count || (receiver && must))
-            printf("%-11s %-6s %-5s %-5zu %s%s\n", id, level, binds, cases.count,
-                   cases.count ? names : "", !cases.count && receiver && must ? "MISSING (receiver MUST)" : "");
+        } else if (all || cases.count || (receiver && must) || not_applicable)
+            printf("%-11s %-6s %-5s %-5zu %s%s%s%s\n", id, level, binds, cases.count,
+                   cases.count ? names : "", !cases.count && receiver && must ? "MISSING (receiver MUST)" : "",
+                   not_applicable ? "n/a: " : "", not_applicable ? not_applicable : "");
         free(names);
         pc_strv_free(&cases);
-        lua_pop(L, 5);
+        lua_pop(L, 6);
     }
     /* refs that name no requirement */
     pc_strv unknown = {0};

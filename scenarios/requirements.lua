@@ -3,7 +3,7 @@
 -- level: MUST / SHOULD / MAY / INFO; binds: S (sender), R (receiver), S+R (format rule);
 -- derived = the rule follows from the grammar or structure rather than a keyword.
 -- `ppconform coverage` checks the cases' refs against this list; a receiver MUST without
--- a case fails it.
+-- a case fails it, unless it says why it does not apply (not_applicable = "reason").
 
 requirement { id = "R-GEN-01", section = "2", level = "MUST", binds = "S+R", derived = true,
   text = "The header comes first on the connection, sent by the side that opens it; everything after it is relayed data." }
@@ -46,6 +46,7 @@ requirement { id = "R-UDP-01", section = "2", level = "MUST", binds = "S",
 requirement { id = "R-UDP-02", section = "2", level = "MUST", binds = "S",
   text = "A header never spans datagrams." }
 requirement { id = "R-UDP-03", section = "2", level = "MUST", binds = "R",
+  not_applicable = "UDP only: the suite tests PROXY over TCP (EC-U-* need a UDP listener)",
   text = "Each datagram is parsed on its own; no header state carries over." }
 requirement { id = "R-DET-01", section = "2.2", level = "MAY", binds = "R",
   text = "A receiver may accept both versions and tell them apart; it may not detect whether a header exists." }

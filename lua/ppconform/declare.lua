@@ -89,6 +89,7 @@ function D.requirement(spec)
   requirements[#requirements + 1] = {
     id = spec.id, level = spec.level, binds = spec.binds, section = spec.section or "",
     text = spec.text or "", derived = spec.derived and true or false,
+    not_applicable = spec.not_applicable,
   }
 end
 
