@@ -494,6 +494,103 @@ static bool crashed_in(const mx_result *r)
     return r->verdict && strcmp(r->verdict, "ERROR") == 0 && r->reason && strstr(r->reason, "the target died during this case");
 }
 
+/* "R-V2-12" -> "R-V2" (the requirement area); the buffer holds the result. */
+static const char *area_of(const mx_case *c, char *buf, size_t cap)
+{
+    const char *r = c->first_ref ? c->first_ref : "(none)";
+    const char *dash = strchr(r, '-');
+    const char *second = dash ? strchr(dash + 1, '-') : NULL;
+    size_t n = second ? (size_t)(second - r) : strlen(r);
+    snprintf(buf, cap, "%.*s", (int)(n < cap ? n : cap - 1), r);
+    return buf;
+}
+
+/* Per target and requirement area: how many cases got each verdict (P F W I S E). */
+static void md_areas(pc_sbuf *b, const matrix *m)
+{
+    pc_sbuf_puts(b, "\n## Results by requirement area\n\n"
+                    "Cases counted by the area of the first requirement they cite: P pass, F fail, W warn (SHOULD),\n"
+                    "I info (recorded), S skipped (the target cannot be asked), E error (crash or harness).\n\n| area |");
+    for (size_t ti = 0; ti < m->ntargets; ti++)
+        pc_sbuf_printf(b, " %s |", m->t[ti].name);
+    pc_sbuf_puts(b, "\n|---|");
+    for (size_t ti = 0; ti < m->ntargets; ti++)
+        pc_sbuf_puts(b, "---|");
+    pc_sbuf_puts(b, "\n");
+    static const char *const short_v[] = {"PASS", "P", "FAIL", "F", "WARN", "W", "INFO", "I", "SKIP", "S", "ERROR", "E", NULL};
+    char cur[32] = "", a[32];
+    for (size_t i = 0; i < m->ncases; i++) {
+        if (strcmp(area_of(&m->cases[i], a, sizeof a), cur) == 0)
+            continue;
+        snprintf(cur, sizeof cur, "%s", a);
+        pc_sbuf_printf(b, "| area %s |", cur);
+        for (size_t ti = 0; ti < m->ntargets; ti++) {
+            size_t counts[6] = {0};
+            for (size_t j = i; j < m->ncases; j++) {
+                char x[32];
+                if (strcmp(area_of(&m->cases[j], x, sizeof x), cur) != 0)
+                    continue;
+                const char *v = m->cases[j].res[ti].verdict;
+                for (int k = 0; v && short_v[k]; k += 2)
+                    if (strcmp(v, short_v[k]) == 0)
+                        counts[k / 2]++;
+            }
+            pc_sbuf_puts(b, " ");
+            bool any = false;
+            for (int k = 0; k < 6; k++)
+                if (counts[k]) {
+                    pc_sbuf_printf(b, "%s%zu%s", any ? " " : "", counts[k], short_v[2 * k + 1]);
+                    any = true;
+                }
+            pc_sbuf_puts(b, any ? " |" : "— |");
+        }
+        pc_sbuf_puts(b, "\n");
+    }
+}
+
+/* One sentence per target and question the issue asks, from the cells of named cases. */
+static void md_findings(pc_sbuf *b, const matrix *m)
+{
+    static const struct {
+        const char *question, *glob;
+    } Q[] = {
+        {"accepts v2 LOCAL (health checks) and keeps the real peer", "DET-006"},
+        {"accepts v1 UNKNOWN", "DET-008"},
+        {"accepts a header split across TCP segments (v2, every split point)", "DLV-SPLIT-V2-*"},
+        {"refuses a wrong CRC32C", "CRC-BAD-0*"},
+        {"refuses a plain CONNECT without a header", "DET-001"},
+        {"closes a silent connection by its header timeout", "TMO-01"},
+        {"ignores the CN of an SSL TLV that is not verified (CN as username)", "ID-UNV-*"},
+        {"accepts a v2 header with an SSL TLV", "SSL-0[1-6]"},
+    };
+    pc_sbuf_puts(b, "\n## Notable findings\n\n"
+                    "Derived from the cells below (PASS = yes; counts when a question spans several cases).\n\n");
+    for (size_t ti = 0; ti < m->ntargets; ti++) {
+        pc_sbuf_printf(b, "- **%s**:", m->t[ti].name);
+        for (size_t q = 0; q < sizeof Q / sizeof Q[0]; q++) {
+            size_t n = 0, pass = 0, skip = 0, err = 0;
+            for (size_t i = 0; i < m->ncases; i++) {
+                if (!pc_glob(Q[q].glob, m->cases[i].id) || !m->cases[i].res[ti].verdict)
+                    continue;
+                const char *v = m->cases[i].res[ti].verdict;
+                n++;
+                pass += strcmp(v, "PASS") == 0 || strcmp(v, "INFO") == 0;
+                skip += strcmp(v, "SKIP") == 0;
+                err += strcmp(v, "ERROR") == 0;
+            }
+            if (n == 0)
+                continue;
+            const char *answer = skip == n ? "cannot be asked" : pass == n ? "yes" : pass == 0 ? "no" : "partly";
+            pc_sbuf_printf(b, "%s %s: %s", q ? ";" : "", Q[q].question, answer);
+            if (n > 1 && skip < n)
+                pc_sbuf_printf(b, " (%zu of %zu)", pass, n);
+            if (err)
+                pc_sbuf_printf(b, ", %zu ERROR", err);
+        }
+        pc_sbuf_puts(b, ".\n");
+    }
+}
+
 static char *render_md(const matrix *m)
 {
     pc_sbuf b = {0};
@@ -537,6 +634,8 @@ static char *render_md(const matrix *m)
     }
     if (!any)
         pc_sbuf_puts(&b, "None.\n");
+    md_areas(&b, m);
+    md_findings(&b, m);
     pc_sbuf_puts(&b, "\n## Cases by requirement\n\nRows are grouped by the first requirement each case cites.\n\n| case | level |");
     for (size_t ti = 0; ti < m->ntargets; ti++)
         pc_sbuf_printf(&b, " %s |", m->t[ti].name);

@@ -34,8 +34,8 @@ def parse(path):
             verdicts = parts[3:3 + len(targets)]
             cells[m.group(1)] = dict(zip(targets, verdicts))
             continue
-        if line.startswith("| target |") or re.match(r"^\| [a-z0-9-]+ \| ", line) or line.startswith("- **"):
-            continue  # summary counts and crash lists follow from the cells
+        if line.startswith(("| target |", "| area ", "- ")) or re.match(r"^\| [a-z0-9-]+ \| ", line):
+            continue  # summary counts, areas, crash lists and findings follow from the cells
         other.append(line)
     return targets, cells, other
 
