@@ -16,6 +16,15 @@ int ppb_listener_rules_check(const ppb_config *cfg, char *err, size_t errcap)
                      cfg->path, kind, l->name, kind, l->name);
             return -1;
         }
+        if (l->use_cn_as_username && l->use_identity_as_username) {
+            /* two sources of identity: the TLS peer may be the proxy, not the client */
+            snprintf(err, errcap,
+                     "%s: listener.%s.%s.use_identity_as_username: cannot be combined with "
+                     "proxy_protocol_use_cn_as_username on the same listener (choose the TLS peer's certificate "
+                     "or the CN the proxy forwards)",
+                     cfg->path, kind, l->name);
+            return -1;
+        }
     }
     return 0;
 }

@@ -1,7 +1,9 @@
 /* broker/listener_rules: rules across a listener's keys, checked after the config is parsed
  * (by the broker and by --check-config). An identity option that would be silently ignored
  * is an error, because ignoring it fails open: `proxy_protocol_use_cn_as_username = on`
- * without `proxy_protocol = on` would let the CONNECT username through unchecked. */
+ * without `proxy_protocol = on` would let the CONNECT username through unchecked. Two
+ * identity sources on one listener (`use_identity_as_username` and
+ * `proxy_protocol_use_cn_as_username`) are refused too: which one wins would be a guess. */
 #ifndef PPB_LISTENER_RULES_H
 #define PPB_LISTENER_RULES_H
 

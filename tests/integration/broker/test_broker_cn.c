@@ -294,36 +294,60 @@ static void test_cn_policy_fallback_keeps_connect_username_and_says_why(void **s
     disconnect_and_wait(fd);
 }
 
-/* use_cn_as_username without proxy_protocol would be ignored and let every CONNECT username
- * through: the broker and --check-config refuse it with exit 2 naming the key. */
-static void test_cn_as_username_without_proxy_protocol_is_a_config_error(void **state)
+/* Identity options the broker could not honour are configuration errors (exit 2 naming the
+ * key), from the broker and from --check-config: use_cn_as_username without proxy_protocol
+ * would be ignored and let every CONNECT username through; with use_identity_as_username on
+ * the same listener, which identity wins would be a guess. */
+static void test_cn_as_username_config_errors(void **state)
 {
     (void)state;
-    char dir[256], conf[400], errf[400];
+    char dir[256], conf[400], errf[400], pem[400], key[400];
     assert_int_equal(ts_tmpdir("broker-cncfg", dir, sizeof(dir)), 0);
+    ts_leaf leaves[] = {{.name = "server", .cn = "localhost", .is_server = true}};
+    assert_int_equal(ts_pki_make(dir, "ppc test CA", leaves, 1), 0);
     snprintf(conf, sizeof(conf), "%s/cn.conf", dir);
     snprintf(errf, sizeof(errf), "%s/stderr", dir);
-    static const char text[] = "listener.tcp.open = 127.0.0.1:0\n"
-                               "listener.tcp.open.proxy_protocol_use_cn_as_username = on\n";
-    assert_int_equal(ts_write_file(conf, text, sizeof(text) - 1), 0);
-    const char *run[] = {bh_ppbroker(), "-c", conf, NULL};
-    const char *check[] = {bh_ppbroker(), "--check-config", "-c", conf, NULL};
-    const char *const *argvs[] = {run, check};
-    for (size_t i = 0; i < 2; i++) {
-        unlink(errf);
-        ts_proc p;
-        ts_exit ex;
-        assert_int_equal(ts_spawn(&p, argvs[i], NULL, errf, errf), 0);
-        if (ts_wait_exit(&p, 15000, &ex) != 0) {
-            ts_stop(&p, 5000, &ex);
-            fail_msg("ppbroker accepted use_cn_as_username without proxy_protocol");
+    snprintf(pem, sizeof(pem), "%s/server.pem", dir);
+    snprintf(key, sizeof(key), "%s/server.key", dir);
+    char both[2048];
+    snprintf(both, sizeof(both),
+             "listener.ssl.two = 127.0.0.1:0\n"
+             "listener.ssl.two.certfile = %s\n"
+             "listener.ssl.two.keyfile = %s\n"
+             "listener.ssl.two.cafile = %s/ca.pem\n"
+             "listener.ssl.two.use_identity_as_username = on\n"
+             "listener.ssl.two.proxy_protocol = on\n"
+             "listener.ssl.two.proxy_protocol_use_cn_as_username = on\n",
+             pem, key, dir);
+    const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"listener.tcp.open = 127.0.0.1:0\n"
+         "listener.tcp.open.proxy_protocol_use_cn_as_username = on\n",
+         "listener.tcp.open.proxy_protocol_use_cn_as_username: needs listener.tcp.open.proxy_protocol = on"},
+        {both, "listener.ssl.two.use_identity_as_username: cannot be combined with proxy_protocol_use_cn_as_username"},
+    };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        assert_int_equal(ts_write_file(conf, bad[k].text, strlen(bad[k].text)), 0);
+        const char *run[] = {bh_ppbroker(), "-c", conf, NULL};
+        const char *check[] = {bh_ppbroker(), "--check-config", "-c", conf, NULL};
+        const char *const *argvs[] = {run, check};
+        for (size_t i = 0; i < 2; i++) {
+            unlink(errf);
+            ts_proc p;
+            ts_exit ex;
+            assert_int_equal(ts_spawn(&p, argvs[i], NULL, errf, errf), 0);
+            if (ts_wait_exit(&p, 15000, &ex) != 0) {
+                ts_stop(&p, 5000, &ex);
+                fail_msg("ppbroker accepted:\n%s", bad[k].text);
+            }
+            assert_true(ex.exited);
+            assert_int_equal(ex.code, 2);
+            char buf[2048];
+            assert_true(ts_read_file(errf, buf, sizeof(buf)) > 0);
+            if (!strstr(buf, bad[k].want))
+                fail_msg("stderr lacks '%s':\n%s", bad[k].want, buf);
         }
-        assert_true(ex.exited);
-        assert_int_equal(ex.code, 2);
-        char buf[2048];
-        assert_true(ts_read_file(errf, buf, sizeof(buf)) > 0);
-        assert_non_null(strstr(buf, "listener.tcp.open.proxy_protocol_use_cn_as_username: needs "
-                                    "listener.tcp.open.proxy_protocol = on"));
     }
     ts_rmtree(dir);
 }
@@ -339,7 +363,7 @@ int main(void)
         cmocka_unit_test(test_R_SSL_08_cn_length_limit_256),
         cmocka_unit_test(test_EC_T_17_top_level_0x22_not_a_cn),
         cmocka_unit_test(test_cn_policy_fallback_keeps_connect_username_and_says_why),
-        cmocka_unit_test(test_cn_as_username_without_proxy_protocol_is_a_config_error),
+        cmocka_unit_test(test_cn_as_username_config_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
