@@ -15,7 +15,7 @@
 static bh B;
 static char pki[256], evil[256];
 static ts_proc hap;
-static char hap_plain[64], hap_tls[64], hap_reenc[64], hap_log[400];
+static char hap_plain[64], hap_tls[64], hap_reenc[64], hap_opt[64], hap_log[400];
 static char body[1 << 18];
 
 /* A port the kernel considers free right now (HAProxy needs a fixed one); HAProxy's start is
@@ -89,9 +89,11 @@ static int start_haproxy(void)
     snprintf(hap_log, sizeof(hap_log), "%s/haproxy.log", pki);
     snprintf(hap_cfg, sizeof(hap_cfg), "%s/haproxy.cfg", pki);
     for (int attempt = 0; attempt < 5; attempt++) {
-        int p1 = free_port(), p2 = free_port(), p3 = free_port();
-        if (p1 <= 0 || p2 <= 0 || p3 <= 0 || p1 == p2 || p2 == p3 || p1 == p3)
+        int p1 = free_port(), p2 = free_port(), p3 = free_port(), p4 = free_port();
+        if (p1 <= 0 || p2 <= 0 || p3 <= 0 || p4 <= 0 || p1 == p2 || p2 == p3 || p1 == p3 || p4 == p1 ||
+            p4 == p2 || p4 == p3)
             continue;
+        snprintf(hap_opt, sizeof(hap_opt), "127.0.0.1:%d", p4);
         snprintf(hap_plain, sizeof(hap_plain), "127.0.0.1:%d", p1);
         snprintf(hap_tls, sizeof(hap_tls), "127.0.0.1:%d", p2);
         snprintf(hap_reenc, sizeof(hap_reenc), "127.0.0.1:%d", p3);
@@ -114,26 +116,31 @@ static int start_haproxy(void)
                  "    bind %s\n"
                  "    default_backend to_tlspp\n"
                  "backend to_tlspp\n"
-                 "    server b %s ssl verify required ca-file %s/ca.pem verifyhost localhost send-proxy-v2\n",
-                 hap_plain, B.pp, hap_reenc, tlspp, pki);
+                 "    server b %s ssl verify required ca-file %s/ca.pem verifyhost localhost send-proxy-v2\n"
+                 "frontend optional_cert\n"
+                 "    bind %s ssl crt %s ca-file %s/ca.pem verify optional\n"
+                 "    default_backend to_offload\n"
+                 "backend to_offload\n"
+                 "    server b %s send-proxy-v2-ssl-cn\n",
+                 hap_plain, B.pp, hap_reenc, tlspp, pki, hap_opt, pem, pki, offload);
         if (ts_write_file(hap_cfg, text, strlen(text)) != 0)
             return -1;
         const char *argv[] = {"/usr/sbin/haproxy", "-db", "-f", hap_cfg, NULL};
         if (ts_spawn(&hap, argv, NULL, hap_log, hap_log) != 0)
             return -1;
         /* ready when every frontend accepts; a bind failure makes HAProxy exit instead */
-        const char *fronts[3] = {hap_plain, hap_tls, hap_reenc};
-        int fds[3] = {-1, -1, -1}, up = 0;
+        const char *fronts[4] = {hap_plain, hap_tls, hap_reenc, hap_opt};
+        int fds[4] = {-1, -1, -1, -1}, up = 0;
         uint64_t deadline = pn_now_ms() + 5000;
-        while (ts_alive(&hap) && pn_now_ms() < deadline && up < 3) {
-            for (int i = 0; i < 3; i++)
+        while (ts_alive(&hap) && pn_now_ms() < deadline && up < 4) {
+            for (int i = 0; i < 4; i++)
                 if (fds[i] < 0 && (fds[i] = ts_connect(fronts[i], NULL, 200)) >= 0)
                     up++;
         }
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
             if (fds[i] >= 0)
                 close(fds[i]);
-        if (up == 3 && ts_alive(&hap))
+        if (up == 4 && ts_alive(&hap))
             return 0;
         ts_stop(&hap, 2000, NULL);
     }
@@ -192,6 +199,8 @@ static void host_port(const char *addr, char *host, size_t hcap, char *port, siz
     snprintf(port, pcap, "%s", colon + 1);
 }
 
+/* mosquitto_pub to addr: plain (leaf NULL), TLS without a client certificate (leaf ""), or
+ * TLS with dir/leaf.pem; its exit code. */
 static int pub(const char *addr, const char *cid, const char *dir, const char *leaf)
 {
     char host[64], port[16], ca[400], cert[400], key[400];
@@ -204,7 +213,9 @@ static int pub(const char *addr, const char *cid, const char *dir, const char *l
                          "--cafile", ca, "--cert", cert, "--key", key, NULL};
     ts_proc p;
     ts_exit ex;
-    assert_int_equal(ts_spawn(&p, leaf ? tls : plain, NULL, NULL, NULL), 0);
+    const char *anon[] = {"/usr/bin/mosquitto_pub", "-h", host, "-p", port, "-i", cid, "-t", "hap/t", "-m", "x",
+                          "--cafile", ca, NULL};
+    assert_int_equal(ts_spawn(&p, !leaf ? plain : !*leaf ? anon : tls, NULL, NULL, NULL), 0);
     assert_int_equal(ts_wait_exit(&p, 15000, &ex), 0);
     return ex.exited ? ex.code : -1;
 }
@@ -331,6 +342,40 @@ static void test_R_SSL_08_haproxy_tls_offload_cn_becomes_username(void **state)
     assert_non_null(strstr(body, "\"reason\":\"cn.ok\""));
 }
 
+/* A-12 with a real HAProxy: `verify optional` and a client without a certificate makes
+ * HAProxy send an SSL TLV with client = 0x01 (SSL only) and verify = 0. That is not a verified
+ * certificate, so the CONNECT is refused (policy require) and the decision says why. */
+static void test_A_12_haproxy_no_client_certificate_verify_0_refused(void **state)
+{
+    (void)state;
+    assert_true(pub(hap_opt, "hap-nocert", pki, "") != 0);
+    char ev[8192];
+    close_event("hap-nocert", ev, sizeof(ev));
+    assert_null(strstr(ev, "\"outcome\":\"served\""));
+    assert_non_null(strstr(ev, "\"listener\":\"tls_offload\""));
+    long long client = -1, verify = -1, conn = -1;
+    char ssl[1024];
+    assert_true(ts_json_get(ev, "ssl", ssl, sizeof(ssl)) > 0);
+    assert_true(ts_json_get_int(ssl, "client", &client));
+    assert_true(ts_json_get_int(ssl, "verify", &verify));
+    assert_int_equal(client, 0x01); /* HAProxy's no-certificate output */
+    assert_int_equal(verify, 0);
+    assert_true(ts_json_get_int(ev, "conn", &conn));
+    char needle[96];
+    snprintf(needle, sizeof(needle), "\"conn\":%lld,\"listener\":\"tls_offload\"", conn);
+    assert_int_equal(bh_wait_body(&B, "/api/v1/events?since=0", needle, 5000, body, sizeof(body)), 0);
+    bool refused = false;
+    for (const char *q = strstr(body, needle); q && !refused; q = strstr(q + 1, needle)) {
+        const char *end = strstr(q, "},{\"seq\"");
+        size_t len = end ? (size_t)(end - q) : strlen(q);
+        char *one = strndup(q, len);
+        refused = strstr(one, "\"type\":\"cn_decision\"") && strstr(one, "\"reason\":\"cn.unverified\"") &&
+                  strstr(one, "\"outcome\":\"refused\"");
+        free(one);
+    }
+    assert_true(refused);
+}
+
 /* With a certificate from another CA (even with CN alice), HAProxy's handshake fails: not
  * one event on ppbroker's tls_offload listener from the attempt, not even a header. */
 static void test_haproxy_certificate_from_other_ca_never_reaches_broker(void **state)
@@ -408,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_haproxy_send_proxy_v2_before_tls_to_ssl_listener),
         cmocka_unit_test(test_R_SSL_08_haproxy_tls_offload_cn_becomes_username),
         cmocka_unit_test(test_haproxy_certificate_from_other_ca_never_reaches_broker),
+        cmocka_unit_test(test_A_12_haproxy_no_client_certificate_verify_0_refused),
         cmocka_unit_test(test_doc_tls_offload_example_checks),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
