@@ -11,6 +11,7 @@ deps:
 
 deps-test:
 	@scripts/deps.sh test
+	@scripts/interop-deps.sh
 
 configure:
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null

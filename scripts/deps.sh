@@ -6,7 +6,8 @@ set -euo pipefail
 level=${1:-build}
 
 build_pkgs=(build-essential cmake pkg-config libssl-dev libpcap-dev liblua5.4-dev libcmocka-dev openssl)
-test_pkgs=(mosquitto mosquitto-clients haproxy nginx libnginx-mod-stream tcpdump tshark python3 python3-jsonschema libxml2-utils curl)
+test_pkgs=(mosquitto mosquitto-clients haproxy nginx libnginx-mod-stream tcpdump tshark python3 python3-jsonschema
+           libxml2-utils curl rabbitmq-server python3-paho-mqtt chromium)
 ci_pkgs=(clang libclang-rt-14-dev valgrind)
 
 pkgs=("${build_pkgs[@]}")
@@ -21,6 +22,11 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Node.js for the Aedes and MQTT.js interop peers: any node with npm will do (the machine
+# image may ship its own build); Debian's packages only when there is none.
+if [ "$level" != build ] && ! { command -v node && command -v npm; } >/dev/null; then
+  missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 SUDO=
