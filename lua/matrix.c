@@ -556,7 +556,7 @@ static void md_findings(pc_sbuf *b, const matrix *m)
     } Q[] = {
         {"accepts v2 LOCAL (health checks) and keeps the real peer", "DET-006"},
         {"accepts v1 UNKNOWN", "DET-008"},
-        {"accepts a header split across TCP segments (v2, every split point)", "DLV-SPLIT-V2-*"},
+        {"a v2 header split across TCP segments is never acted on before it is complete (CONNACK or a clean drop; every split point)", "DLV-SPLIT-V2-*"},
         {"refuses a wrong CRC32C", "CRC-BAD-0*"},
         {"refuses a plain CONNECT without a header", "DET-001"},
         {"closes a silent connection by its header timeout", "TMO-01"},
@@ -567,6 +567,7 @@ static void md_findings(pc_sbuf *b, const matrix *m)
                     "Derived from the cells below (PASS = yes; counts when a question spans several cases).\n\n");
     for (size_t ti = 0; ti < m->ntargets; ti++) {
         pc_sbuf_printf(b, "- **%s**:", m->t[ti].name);
+        bool first = true;
         for (size_t q = 0; q < sizeof Q / sizeof Q[0]; q++) {
             size_t n = 0, pass = 0, skip = 0, err = 0;
             for (size_t i = 0; i < m->ncases; i++) {
@@ -581,7 +582,8 @@ static void md_findings(pc_sbuf *b, const matrix *m)
             if (n == 0)
                 continue;
             const char *answer = skip == n ? "cannot be asked" : pass == n ? "yes" : pass == 0 ? "no" : "partly";
-            pc_sbuf_printf(b, "%s %s: %s", q ? ";" : "", Q[q].question, answer);
+            pc_sbuf_printf(b, "%s %s: %s", first ? "" : ";", Q[q].question, answer);
+            first = false;
             if (n > 1 && skip < n)
                 pc_sbuf_printf(b, " (%zu of %zu)", pass, n);
             if (err)
