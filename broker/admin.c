@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "proxy_view.h"
 #include "json.h"
 #include "log.h"
 #include "net/http.h"
@@ -152,8 +153,8 @@ static void session_cb(void *ud, const br_session_info *s)
     jb_key(jb, "attributed_peer");
     jb_str(jb, c ? (c->attributed_text[0] ? c->attributed_text : c->real_peer_text) : NULL);
     jb_key(jb, "proxy");
-    if (c && c->proxy_json)
-        jb_raw_value(jb, c->proxy_json);
+    if (c && c->proxy)
+        ppb_proxy_rec_json(c->proxy, jb);
     else
         jb_null(jb);
     jb_obj_end(jb);

@@ -66,11 +66,8 @@ typedef struct ppb_conn {
     size_t first_read_len;       /* for wrong-address-on-split */
     uint64_t header_timer;
 
-    /* What the header said, rendered once (JSON object text; NULL = no header) */
-    char *proxy_json;
-    char *tlv_summary;           /* for text log lines */
-    int pp_version, pp_command, pp_family;
-    char carried_src[PP_UNIX_PATH_LEN + 16], carried_dst[PP_UNIX_PATH_LEN + 16];
+    /* What the header said, kept for rendering on demand (NULL = no header; proxy_view.h) */
+    struct ppb_proxy_rec *proxy;
 
     /* Username decided by the transport: the SSL TLV's CN ("cn") or the TLS client
      * certificate ("certificate"); or a refusal the engine must answer with CONNACK 0x87. */

@@ -12,6 +12,7 @@
 
 #include "events.h"
 #include "log.h"
+#include "proxy_view.h"
 #include "net/sock.h"
 
 static void conn_on_event(pn_loop *loop, int fd, int events, void *udata);
@@ -77,8 +78,7 @@ static void conn_free(ppb_conn *c)
     c->l->nconns--;
     pn_buf_free(&c->out);
     free(c->hbuf);
-    free(c->proxy_json);
-    free(c->tlv_summary);
+    ppb_proxy_rec_unref(c->proxy);
     free(c->forced_username);
     free(c->refuse_message);
     free(c);

@@ -6,21 +6,50 @@
 #include <time.h>
 
 #include "log.h"
+#include "proxy_view.h"
 
 /* Both rings are bounded in count and in bytes: past the byte budget the oldest events
  * are dropped early (their slots read as gaps), so hostile headers cannot grow memory. */
 #define PPB_EVENT_BUDGET (64u << 20)
 #define PPB_REJECT_BUDGET (16u << 20)
 
+/* An event as kept: the fields, copies of its strings, and a reference to the connection's
+ * PROXY header. JSON and text are rendered from it only when something reads it (the admin
+ * API, or a log line the configured level prints): most events are never read. */
+enum {
+    S_LISTENER, S_REAL_PEER, S_ATTRIBUTED, S_TYPE, S_REASON, S_REFS, S_MESSAGE, S_OUTCOME,
+    S_CLIENT_ID, S_USERNAME, S_USERNAME_SOURCE, S_TOPIC, S_COUNT
+};
+
+typedef struct ppb_event {
+    unsigned refs;            /* the event ring, and the refusal ring for refusals */
+    bool with_proxy;
+    int reason_code, session_present, protocol_version;
+    uint64_t seq, conn;
+    struct timespec time;
+    ppb_proxy_rec *proxy;     /* NULL: no header (rendered as null when with_proxy) */
+    size_t size;              /* bytes held, for the budgets */
+    const char *s[S_COUNT];   /* into text[]; NULL = absent */
+    char text[];
+} ppb_event;
+
 struct ppb_events {
-    char *ring[PPB_EVENT_RING];
+    ppb_event *ring[PPB_EVENT_RING];
     uint64_t next_seq;   /* seq of the next event; the first is 1 */
     uint64_t oldest_seq; /* oldest seq possibly still held */
     size_t bytes;
-    char *rejects[PPB_REJECT_RING];
+    ppb_event *rejects[PPB_REJECT_RING];
     uint64_t nrejects_total, oldest_reject;
     size_t reject_bytes;
 };
+
+static void event_unref(ppb_event *e)
+{
+    if (!e || --e->refs > 0)
+        return;
+    ppb_proxy_rec_unref(e->proxy);
+    free(e);
+}
 
 ppb_events *ppb_events_new(void)
 {
@@ -35,9 +64,9 @@ void ppb_events_free(ppb_events *ev)
     if (!ev)
         return;
     for (size_t i = 0; i < PPB_EVENT_RING; i++)
-        free(ev->ring[i]);
+        event_unref(ev->ring[i]);
     for (size_t i = 0; i < PPB_REJECT_RING; i++)
-        free(ev->rejects[i]);
+        event_unref(ev->rejects[i]);
     free(ev);
 }
 
@@ -46,16 +75,21 @@ uint64_t ppb_events_next_seq(const ppb_events *ev)
     return ev->next_seq;
 }
 
+static void rfc3339(const struct timespec *ts, char *buf, size_t cap)
+{
+    struct tm tm;
+    gmtime_r(&ts->tv_sec, &tm);
+    char base[32];
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    unsigned ms = (unsigned)(ts->tv_nsec / 1000000) % 1000u; /* bounded, so -O3 sees 3 digits */
+    snprintf(buf, cap, "%s.%03uZ", base, ms);
+}
+
 void ppb_rfc3339_now(char *buf, size_t cap)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    unsigned ms = (unsigned)(ts.tv_nsec / 1000000) % 1000u; /* bounded, so -O3 sees 3 digits */
-    snprintf(buf, cap, "%s.%03uZ", base, ms);
+    rfc3339(&ts, buf, cap);
 }
 
 void ppb_count_reject(ppb_broker *b, const char *listener, const char *reason)
@@ -107,71 +141,63 @@ static void put_refs(jbuf *jb, const char *refs)
     jb_arr_end(jb);
 }
 
-static void render_json(jbuf *jb, uint64_t seq, const char *now, ppb_conn *c, const ppb_event_fields *f)
+static void render_json(jbuf *jb, const ppb_event *e)
 {
+    char now[40];
+    rfc3339(&e->time, now, sizeof(now));
     jb_obj(jb);
     jb_key(jb, "seq");
-    jb_u64(jb, seq);
+    jb_u64(jb, e->seq);
     jb_key(jb, "time");
     jb_str(jb, now);
     jb_key(jb, "conn");
-    jb_u64(jb, c->id);
+    jb_u64(jb, e->conn);
     jb_key(jb, "listener");
-    jb_str(jb, c->l->cfg->name);
+    jb_str(jb, e->s[S_LISTENER]);
     jb_key(jb, "real_peer");
-    jb_str(jb, c->real_peer_text);
+    jb_str(jb, e->s[S_REAL_PEER]);
     jb_key(jb, "type");
-    jb_str(jb, f->type);
+    jb_str(jb, e->s[S_TYPE]);
     jb_key(jb, "attributed_peer");
-    jb_str(jb, c->attributed_text[0] ? c->attributed_text : c->real_peer_text);
-    if (f->with_proxy) {
+    jb_str(jb, e->s[S_ATTRIBUTED]);
+    if (e->with_proxy) {
         jb_key(jb, "proxy");
-        if (c->proxy_json)
-            jb_raw_value(jb, c->proxy_json);
+        if (e->proxy)
+            ppb_proxy_rec_json(e->proxy, jb);
         else
             jb_null(jb);
     }
-    if (f->reason) {
+    if (e->s[S_REASON]) {
         jb_key(jb, "reason");
-        jb_str(jb, f->reason);
+        jb_str(jb, e->s[S_REASON]);
     }
     jb_key(jb, "refs");
-    put_refs(jb, f->refs);
-    if (f->message) {
-        jb_key(jb, "message");
-        jb_str(jb, f->message);
+    put_refs(jb, e->s[S_REFS]);
+    static const struct { int idx; const char *key; } TAIL[] = {
+        {S_MESSAGE, "message"}, {S_OUTCOME, "outcome"}, {S_CLIENT_ID, "client_id"},
+        {S_USERNAME, "username"}, {S_USERNAME_SOURCE, "username_source"},
+    };
+    for (size_t i = 0; i < sizeof(TAIL) / sizeof(TAIL[0]); i++) {
+        if (e->s[TAIL[i].idx]) {
+            jb_key(jb, TAIL[i].key);
+            jb_str(jb, e->s[TAIL[i].idx]);
+        }
     }
-    if (f->outcome) {
-        jb_key(jb, "outcome");
-        jb_str(jb, f->outcome);
-    }
-    if (f->client_id) {
-        jb_key(jb, "client_id");
-        jb_str(jb, f->client_id);
-    }
-    if (f->username) {
-        jb_key(jb, "username");
-        jb_str(jb, f->username);
-    }
-    if (f->username_source) {
-        jb_key(jb, "username_source");
-        jb_str(jb, f->username_source);
-    }
-    if (f->protocol_version > 0) {
+    if (e->protocol_version > 0) {
         jb_key(jb, "protocol_version");
-        jb_i64(jb, f->protocol_version);
+        jb_i64(jb, e->protocol_version);
     }
-    if (f->topic) {
+    if (e->s[S_TOPIC]) {
         jb_key(jb, "topic");
-        jb_str(jb, f->topic);
+        jb_str(jb, e->s[S_TOPIC]);
     }
-    if (f->reason_code >= 0) {
+    if (e->reason_code >= 0) {
         jb_key(jb, "reason_code");
-        jb_i64(jb, f->reason_code);
+        jb_i64(jb, e->reason_code);
     }
-    if (f->session_present >= 0) {
+    if (e->session_present >= 0) {
         jb_key(jb, "session_present");
-        jb_bool(jb, f->session_present > 0);
+        jb_bool(jb, e->session_present > 0);
     }
     jb_obj_end(jb);
 }
@@ -198,98 +224,141 @@ static void text_kv(jbuf *jb, const char *key, const char *v)
     }
 }
 
-static void render_text(jbuf *jb, uint64_t seq, const char *now, enum ppb_log_level lvl, ppb_conn *c,
-                        const ppb_event_fields *f)
+static void render_text(jbuf *jb, const ppb_event *e, enum ppb_log_level lvl)
 {
     static const char *const CMD[] = {"LOCAL", "PROXY"};
     static const char *const FAM[] = {"UNSPEC", "INET", "INET6", "UNIX"};
-    char num[32];
-    jb_printf(jb, "%s level=%s event=%s seq=%llu conn=%llu", now, ppb_log_level_name(lvl), f->type,
-              (unsigned long long)seq, (unsigned long long)c->id);
-    text_kv(jb, "listener", c->l->cfg->name);
-    text_kv(jb, "real_peer", c->real_peer_text);
-    text_kv(jb, "attributed_peer", c->attributed_text[0] ? c->attributed_text : c->real_peer_text);
-    if (f->with_proxy && c->pp_version) {
-        snprintf(num, sizeof(num), "%d", c->pp_version);
+    char num[32], now[40];
+    rfc3339(&e->time, now, sizeof(now));
+    jb_printf(jb, "%s level=%s event=%s seq=%llu conn=%llu", now, ppb_log_level_name(lvl), e->s[S_TYPE],
+              (unsigned long long)e->seq, (unsigned long long)e->conn);
+    text_kv(jb, "listener", e->s[S_LISTENER]);
+    text_kv(jb, "real_peer", e->s[S_REAL_PEER]);
+    text_kv(jb, "attributed_peer", e->s[S_ATTRIBUTED]);
+    const ppb_proxy_rec *r = e->proxy;
+    if (e->with_proxy && r && ppb_proxy_rec_version(r)) {
+        char src[PP_UNIX_PATH_LEN * 4 + 32], dst[PP_UNIX_PATH_LEN * 4 + 32], sum[1024];
+        const char *ts = ppb_proxy_rec_src_text(r, src, sizeof(src));
+        const char *td = ppb_proxy_rec_dst_text(r, dst, sizeof(dst));
+        const char *tt = ppb_proxy_rec_tlv_summary(r, sum, sizeof(sum));
+        snprintf(num, sizeof(num), "%d", ppb_proxy_rec_version(r));
         text_kv(jb, "pp_version", num);
-        text_kv(jb, "pp_command", CMD[c->pp_command & 1]);
-        text_kv(jb, "pp_family", FAM[c->pp_family & 3]);
-        text_kv(jb, "pp_src", c->carried_src[0] ? c->carried_src : NULL);
-        text_kv(jb, "pp_dst", c->carried_dst[0] ? c->carried_dst : NULL);
-        text_kv(jb, "pp_tlvs", c->tlv_summary && c->tlv_summary[0] ? c->tlv_summary : NULL);
+        text_kv(jb, "pp_command", CMD[ppb_proxy_rec_command(r) & 1]);
+        text_kv(jb, "pp_family", FAM[ppb_proxy_rec_family(r) & 3]);
+        text_kv(jb, "pp_src", ts[0] ? ts : NULL);
+        text_kv(jb, "pp_dst", td[0] ? td : NULL);
+        text_kv(jb, "pp_tlvs", tt[0] ? tt : NULL);
     }
-    text_kv(jb, "client_id", f->client_id);
-    text_kv(jb, "username", f->username);
-    text_kv(jb, "username_source", f->username_source);
-    if (f->protocol_version > 0) {
-        snprintf(num, sizeof(num), "%d", f->protocol_version);
+    text_kv(jb, "client_id", e->s[S_CLIENT_ID]);
+    text_kv(jb, "username", e->s[S_USERNAME]);
+    text_kv(jb, "username_source", e->s[S_USERNAME_SOURCE]);
+    if (e->protocol_version > 0) {
+        snprintf(num, sizeof(num), "%d", e->protocol_version);
         text_kv(jb, "protocol_version", num);
     }
-    text_kv(jb, "outcome", f->outcome);
-    text_kv(jb, "reason", f->reason);
-    if (f->reason_code >= 0) {
-        snprintf(num, sizeof(num), "%d", f->reason_code);
+    text_kv(jb, "outcome", e->s[S_OUTCOME]);
+    text_kv(jb, "reason", e->s[S_REASON]);
+    if (e->reason_code >= 0) {
+        snprintf(num, sizeof(num), "%d", e->reason_code);
         text_kv(jb, "reason_code", num);
     }
-    text_kv(jb, "topic", f->topic);
-    text_kv(jb, "refs", f->refs);
-    text_kv(jb, "message", f->message);
+    text_kv(jb, "topic", e->s[S_TOPIC]);
+    text_kv(jb, "refs", e->s[S_REFS]);
+    text_kv(jb, "message", e->s[S_MESSAGE]);
 }
 
-static enum ppb_log_level level_for(const ppb_event_fields *f)
+static enum ppb_log_level level_for(const char *type, bool refusal)
 {
-    if (is_refusal(f->type))
+    if (refusal)
         return PPB_LOG_WARNING;
-    if (strcmp(f->type, "close") == 0 || strcmp(f->type, "acl_deny") == 0 || strcmp(f->type, "cn_decision") == 0)
+    if (strcmp(type, "close") == 0 || strcmp(type, "acl_deny") == 0 || strcmp(type, "cn_decision") == 0)
         return PPB_LOG_INFO;
     return PPB_LOG_DEBUG; /* proxy_header, connack: the final line repeats what matters */
+}
+
+/* The event as kept: one allocation holding the struct and copies of its strings. */
+static ppb_event *event_new(uint64_t seq, ppb_conn *c, const ppb_event_fields *f)
+{
+    const char *v[S_COUNT] = {
+        [S_LISTENER] = c->l->cfg->name,
+        [S_REAL_PEER] = c->real_peer_text,
+        [S_ATTRIBUTED] = c->attributed_text[0] ? c->attributed_text : c->real_peer_text,
+        [S_TYPE] = f->type,
+        [S_REASON] = f->reason,
+        [S_REFS] = f->refs,
+        [S_MESSAGE] = f->message,
+        [S_OUTCOME] = f->outcome,
+        [S_CLIENT_ID] = f->client_id,
+        [S_USERNAME] = f->username,
+        [S_USERNAME_SOURCE] = f->username_source,
+        [S_TOPIC] = f->topic,
+    };
+    size_t len[S_COUNT], total = 0;
+    for (int i = 0; i < S_COUNT; i++) {
+        len[i] = v[i] ? strlen(v[i]) + 1 : 0;
+        total += len[i];
+    }
+    ppb_event *e = malloc(sizeof(*e) + total);
+    if (!e)
+        return NULL;
+    e->refs = 1;
+    e->with_proxy = f->with_proxy;
+    e->reason_code = f->reason_code;
+    e->session_present = f->session_present;
+    e->protocol_version = f->protocol_version;
+    e->seq = seq;
+    e->conn = c->id;
+    clock_gettime(CLOCK_REALTIME, &e->time);
+    e->proxy = f->with_proxy ? ppb_proxy_rec_ref(c->proxy) : NULL;
+    char *p = e->text;
+    for (int i = 0; i < S_COUNT; i++) {
+        e->s[i] = v[i] ? p : NULL;
+        if (v[i])
+            memcpy(p, v[i], len[i]);
+        p += len[i];
+    }
+    e->size = sizeof(*e) + total + ppb_proxy_rec_size(e->proxy);
+    return e;
 }
 
 void ppb_event_emit(ppb_broker *b, ppb_conn *c, const ppb_event_fields *f)
 {
     ppb_events *ev = b->events;
     uint64_t seq = ev->next_seq++;
-    char now[40];
-    ppb_rfc3339_now(now, sizeof(now));
-
-    jbuf jb;
-    jb_init(&jb, 1u << 20);
-    render_json(&jb, seq, now, c, f);
-    char *json = jb_take(&jb);
-    if (!json)
+    ppb_event *e = event_new(seq, c, f);
+    if (!e)
         return;
 
-    enum ppb_log_level lvl = level_for(f);
+    bool refusal = is_refusal(f->type);
+    enum ppb_log_level lvl = level_for(f->type, refusal);
     if (ppb_log_enabled(b, lvl)) {
-        if (b->cfg.log_format == PPB_LOG_JSON) {
-            ppb_log_line(b, lvl, json);
-        } else {
-            jbuf t;
-            jb_init(&t, 1u << 20);
-            render_text(&t, seq, now, lvl, c, f);
-            if (t.p && !t.failed)
-                ppb_log_line(b, lvl, t.p);
-            jb_free(&t);
-        }
+        jbuf t;
+        jb_init(&t, 1u << 20);
+        if (b->cfg.log_format == PPB_LOG_JSON)
+            render_json(&t, e);
+        else
+            render_text(&t, e, lvl);
+        if (t.p && !t.failed)
+            ppb_log_line(b, lvl, t.p);
+        jb_free(&t);
     }
 
-    size_t len = strlen(json) + 1;
-    if (is_refusal(f->type)) {
+    if (refusal) {
         ppb_count_reject(b, c->l->cfg->name, f->reason ? f->reason : f->type);
         if (ev->nrejects_total - ev->oldest_reject >= PPB_REJECT_RING)
             ev->oldest_reject++;
         size_t slot = ev->nrejects_total++ % PPB_REJECT_RING;
         if (ev->rejects[slot])
-            ev->reject_bytes -= strlen(ev->rejects[slot]) + 1;
-        free(ev->rejects[slot]);
-        ev->rejects[slot] = strdup(json);
-        if (ev->rejects[slot])
-            ev->reject_bytes += len;
+            ev->reject_bytes -= ev->rejects[slot]->size;
+        event_unref(ev->rejects[slot]);
+        e->refs++;
+        ev->rejects[slot] = e;
+        ev->reject_bytes += e->size;
         while (ev->reject_bytes > PPB_REJECT_BUDGET && ev->oldest_reject + 1 < ev->nrejects_total) {
-            char **old = &ev->rejects[ev->oldest_reject++ % PPB_REJECT_RING];
+            ppb_event **old = &ev->rejects[ev->oldest_reject++ % PPB_REJECT_RING];
             if (*old) {
-                ev->reject_bytes -= strlen(*old) + 1;
-                free(*old);
+                ev->reject_bytes -= (*old)->size;
+                event_unref(*old);
                 *old = NULL;
             }
         }
@@ -298,18 +367,27 @@ void ppb_event_emit(ppb_broker *b, ppb_conn *c, const ppb_event_fields *f)
         ev->oldest_seq = ev->next_seq - PPB_EVENT_RING;
     size_t slot = (size_t)((seq - 1) % PPB_EVENT_RING);
     if (ev->ring[slot])
-        ev->bytes -= strlen(ev->ring[slot]) + 1;
-    free(ev->ring[slot]);
-    ev->ring[slot] = json;
-    ev->bytes += len;
+        ev->bytes -= ev->ring[slot]->size;
+    event_unref(ev->ring[slot]);
+    ev->ring[slot] = e;
+    ev->bytes += e->size;
     while (ev->bytes > PPB_EVENT_BUDGET && ev->oldest_seq < seq) {
-        char **old = &ev->ring[(ev->oldest_seq++ - 1) % PPB_EVENT_RING];
+        ppb_event **old = &ev->ring[(ev->oldest_seq++ - 1) % PPB_EVENT_RING];
         if (*old) {
-            ev->bytes -= strlen(*old) + 1;
-            free(*old);
+            ev->bytes -= (*old)->size;
+            event_unref(*old);
             *old = NULL;
         }
     }
+}
+
+/* One event's JSON (malloc'd), or NULL when it does not render. */
+static char *event_json(const ppb_event *e)
+{
+    jbuf jb;
+    jb_init(&jb, 1u << 20);
+    render_json(&jb, e);
+    return jb_take(&jb);
 }
 
 void ppb_events_render_since(ppb_events *ev, uint64_t since, size_t limit, jbuf *out)
@@ -318,38 +396,54 @@ void ppb_events_render_since(ppb_events *ev, uint64_t since, size_t limit, jbuf 
     if (oldest < ev->oldest_seq)
         oldest = ev->oldest_seq;
     uint64_t from = since < oldest ? oldest : since;
-    if (since == 0 && limit == 0) {
-        /* "everything you have": the newest events that fit PPB_EVENTS_ALL_BYTES, oldest first */
-        size_t bytes = 0;
-        from = ev->next_seq;
-        while (from > oldest) {
-            const char *j = ev->ring[(from - 2) % PPB_EVENT_RING];
-            size_t n = j ? strlen(j) + 1 : 0;
-            if (bytes + n > PPB_EVENTS_ALL_BYTES)
-                break;
-            bytes += n;
-            from--;
-        }
-        limit = PPB_EVENT_RING;
-    }
-    if (limit == 0)
-        limit = PPB_EVENTS_PAGE;
-    uint64_t to = from;
     jbuf events;
     jb_init(&events, 64u << 20);
     jb_arr(&events);
-    for (uint64_t s = from; s < ev->next_seq && (size_t)(s - from) < limit; s++) {
-        const char *j = ev->ring[(s - 1) % PPB_EVENT_RING];
-        if (j)
-            jb_raw_value(&events, j);
-        to = s + 1;
+    uint64_t to = from;
+    if (since == 0 && limit == 0) {
+        /* "everything you have": the newest events that fit PPB_EVENTS_ALL_BYTES, oldest
+         * first. Rendered newest first to find where to start, then written in order. */
+        char **held = calloc(PPB_EVENT_RING, sizeof(*held));
+        size_t bytes = 0, n = 0;
+        from = ev->next_seq;
+        while (held && from > oldest) {
+            const ppb_event *e = ev->ring[(from - 2) % PPB_EVENT_RING];
+            char *j = e ? event_json(e) : NULL;
+            size_t len = j ? strlen(j) + 1 : 0;
+            if (bytes + len > PPB_EVENTS_ALL_BYTES) {
+                free(j);
+                break;
+            }
+            bytes += len;
+            held[n++] = j;
+            from--;
+        }
+        while (n > 0) {
+            char *j = held[--n];
+            if (j)
+                jb_raw_value(&events, j);
+            free(j);
+        }
+        free(held);
+        to = ev->next_seq;
+        if (to < from)
+            to = from;
+    } else {
+        if (limit == 0)
+            limit = PPB_EVENTS_PAGE;
+        for (uint64_t s = from; s < ev->next_seq && (size_t)(s - from) < limit; s++) {
+            const ppb_event *e = ev->ring[(s - 1) % PPB_EVENT_RING];
+            if (e)
+                render_json(&events, e);
+            to = s + 1;
+        }
     }
     jb_arr_end(&events);
     jb_obj(out);
     jb_key(out, "next");
     jb_u64(out, to);
     jb_key(out, "events");
-    jb_raw_value(out, events.p ? events.p : "[]");
+    jb_raw_value(out, events.p && !events.failed ? events.p : "[]");
     jb_obj_end(out);
     jb_free(&events);
 }
@@ -361,9 +455,9 @@ void ppb_events_render_rejections(ppb_events *ev, jbuf *out)
     jb_arr(out);
     uint64_t n = ev->nrejects_total < PPB_REJECT_RING ? ev->nrejects_total : PPB_REJECT_RING;
     for (uint64_t i = ev->nrejects_total - n; i < ev->nrejects_total; i++) {
-        const char *j = ev->rejects[i % PPB_REJECT_RING];
-        if (j)
-            jb_raw_value(out, j);
+        const ppb_event *e = ev->rejects[i % PPB_REJECT_RING];
+        if (e)
+            render_json(out, e);
     }
     jb_arr_end(out);
     jb_obj_end(out);

@@ -194,17 +194,8 @@ static void accept_header(ppb_conn *c, pp_header *h, size_t consumed)
         c->header_timer = 0;
     }
     bool used = ppb_proxy_uses_carried(h);
-    c->pp_version = h->version;
-    c->pp_command = h->command;
-    c->pp_family = h->family;
-    ppb_endpoint_text(&h->src, c->carried_src, sizeof(c->carried_src));
-    ppb_endpoint_text(&h->dst, c->carried_dst, sizeof(c->carried_dst));
-    c->proxy_json = ppb_proxy_render(h, used, !(b->quirks & Q_IGNORE_CRC32C), (b->quirks & Q_LAST_DUPLICATE_TLV_WINS) != 0);
-    char summary[1024];
-    if (h->version == 2) {
-        pp_tlv_summary(h, summary, sizeof(summary));
-        c->tlv_summary = strdup(summary);
-    }
+    /* kept as bytes, rendered only when the admin API or a printed log line reads it */
+    c->proxy = ppb_proxy_rec_new(h, used, !(b->quirks & Q_IGNORE_CRC32C), (b->quirks & Q_LAST_DUPLICATE_TLV_WINS) != 0);
     if (used) {
         pn_addr_from_bytes(h->src.family == PP_FAM_INET ? AF_INET : AF_INET6, h->src.ip, h->src.port,
                            &c->attributed);

@@ -2,6 +2,7 @@
 #include "proxy_view.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
@@ -199,56 +200,208 @@ static void render_tlvs(jbuf *jb, const pp_header *h, bool crc_checked, bool las
     jb_obj_end(jb);
 }
 
-char *ppb_proxy_render(const pp_header *h, bool used_carried, bool crc_checked, bool last_wins)
+static void render_object(jbuf *out, const pp_header *h, bool used_carried, bool crc_checked, bool last_wins)
 {
     static const char *const CMD[] = {"LOCAL", "PROXY"};
     static const char *const FAM[] = {"UNSPEC", "INET", "INET6", "UNIX"};
     static const char *const TRANS[] = {"UNSPEC", "STREAM", "DGRAM"};
     char text[PP_UNIX_PATH_LEN * 4 + 32];
-    jbuf jb;
-    jb_init(&jb, 1u << 20);
-    jb_obj(&jb);
-    jb_key(&jb, "version");
-    jb_u64(&jb, h->version);
-    jb_key(&jb, "command");
-    jb_str(&jb, h->command <= 1 ? CMD[h->command] : "PROXY");
-    jb_key(&jb, "family");
-    jb_str(&jb, h->family <= 3 ? FAM[h->family] : "UNSPEC");
-    jb_key(&jb, "transport");
-    jb_str(&jb, h->transport <= 2 ? TRANS[h->transport] : "UNSPEC");
+    jb_obj(out);
+    jb_key(out, "version");
+    jb_u64(out, h->version);
+    jb_key(out, "command");
+    jb_str(out, h->command <= 1 ? CMD[h->command] : "PROXY");
+    jb_key(out, "family");
+    jb_str(out, h->family <= 3 ? FAM[h->family] : "UNSPEC");
+    jb_key(out, "transport");
+    jb_str(out, h->transport <= 2 ? TRANS[h->transport] : "UNSPEC");
     if (h->version == 1) {
-        jb_key(&jb, "v1_unknown");
-        jb_bool(&jb, h->v1_unknown);
+        jb_key(out, "v1_unknown");
+        jb_bool(out, h->v1_unknown);
         if (h->v1_unknown && h->v1_unknown_tail.len) {
-            jb_key(&jb, "v1_unknown_tail");
-            jb_strn(&jb, (const char *)h->v1_unknown_tail.ptr, h->v1_unknown_tail.len);
+            jb_key(out, "v1_unknown_tail");
+            jb_strn(out, (const char *)h->v1_unknown_tail.ptr, h->v1_unknown_tail.len);
         }
     }
-    jb_key(&jb, "used_carried");
-    jb_bool(&jb, used_carried);
-    jb_key(&jb, "src");
+    jb_key(out, "used_carried");
+    jb_bool(out, used_carried);
+    jb_key(out, "src");
     ppb_endpoint_text(&h->src, text, sizeof(text));
     if (text[0])
-        jb_str(&jb, text);
+        jb_str(out, text);
     else
-        jb_null(&jb);
-    jb_key(&jb, "dst");
+        jb_null(out);
+    jb_key(out, "dst");
     ppb_endpoint_text(&h->dst, text, sizeof(text));
     if (text[0])
-        jb_str(&jb, text);
+        jb_str(out, text);
     else
-        jb_null(&jb);
-    jb_key(&jb, "header_len");
-    jb_u64(&jb, h->header_len);
+        jb_null(out);
+    jb_key(out, "header_len");
+    jb_u64(out, h->header_len);
     if (h->version == 2) {
-        jb_key(&jb, "tlvs");
-        render_tlvs(&jb, h, crc_checked, last_wins);
+        jb_key(out, "tlvs");
+        render_tlvs(out, h, crc_checked, last_wins);
     }
-    jb_key(&jb, "duplicate_tlv");
+    jb_key(out, "duplicate_tlv");
     if (h->has_duplicate)
-        jb_u64(&jb, h->duplicate_type);
+        jb_u64(out, h->duplicate_type);
     else
-        jb_null(&jb);
-    jb_obj_end(&jb);
+        jb_null(out);
+    jb_obj_end(out);
+}
+
+char *ppb_proxy_render(const pp_header *h, bool used_carried, bool crc_checked, bool last_wins)
+{
+    jbuf jb;
+    jb_init(&jb, 1u << 20);
+    render_object(&jb, h, used_carried, crc_checked, last_wins);
     return jb_take(&jb);
+}
+
+/* ---- the kept header ------------------------------------------------------------------- */
+
+struct ppb_proxy_rec {
+    unsigned refs;
+    bool used_carried, crc_checked, last_wins;
+    uint8_t version, command, family;
+    size_t size;
+    pp_header h;      /* kept form: views rebased into raw[] */
+    char *rendered;   /* rendered form: "JSON\0src\0dst\0summary\0" (header too large to keep) */
+    uint8_t raw[];
+};
+
+/* Moves a view of the parser's buffer into the copy; false when it lies outside the header. */
+static bool rebase(const uint8_t **p, size_t len, const uint8_t *from, size_t n, const uint8_t *to)
+{
+    if (!*p)
+        return true;
+    if (*p < from || *p > from + n || len > (size_t)(from + n - *p))
+        return false;
+    *p = to + (*p - from);
+    return true;
+}
+
+static char *render_all(const pp_header *h, bool used_carried, bool crc_checked, bool last_wins)
+{
+    char *json = ppb_proxy_render(h, used_carried, crc_checked, last_wins);
+    if (!json)
+        return NULL;
+    char src[PP_UNIX_PATH_LEN * 4 + 32], dst[PP_UNIX_PATH_LEN * 4 + 32], sum[1024] = "";
+    ppb_endpoint_text(&h->src, src, sizeof(src));
+    ppb_endpoint_text(&h->dst, dst, sizeof(dst));
+    if (h->version == 2)
+        pp_tlv_summary(h, sum, sizeof(sum));
+    size_t lj = strlen(json) + 1, ls = strlen(src) + 1, ld = strlen(dst) + 1, lm = strlen(sum) + 1;
+    char *all = malloc(lj + ls + ld + lm);
+    if (all) {
+        memcpy(all, json, lj);
+        memcpy(all + lj, src, ls);
+        memcpy(all + lj + ls, dst, ld);
+        memcpy(all + lj + ls + ld, sum, lm);
+    }
+    free(json);
+    return all;
+}
+
+ppb_proxy_rec *ppb_proxy_rec_new(const pp_header *h, bool used_carried, bool crc_checked, bool last_wins)
+{
+    size_t n = h->header_len;
+    bool keep = h->raw && n <= PPB_PROXY_KEEP_MAX;
+    ppb_proxy_rec *r = malloc(sizeof(*r) + (keep ? n : 0));
+    if (!r)
+        return NULL;
+    memset(r, 0, sizeof(*r));
+    r->refs = 1;
+    r->used_carried = used_carried;
+    r->crc_checked = crc_checked;
+    r->last_wins = last_wins;
+    r->version = h->version;
+    r->command = h->command;
+    r->family = h->family;
+    if (keep) {
+        memcpy(r->raw, h->raw, n);
+        r->h = *h;
+        r->h.raw = r->raw;
+        keep = rebase(&r->h.v1_unknown_tail.ptr, r->h.v1_unknown_tail.len, h->raw, n, r->raw) &&
+               rebase(&r->h.tlvs.ptr, r->h.tlvs.len, h->raw, n, r->raw) &&
+               rebase(&r->h.src.unix_path, r->h.src.unix_path ? PP_UNIX_PATH_LEN : 0, h->raw, n, r->raw) &&
+               rebase(&r->h.dst.unix_path, r->h.dst.unix_path ? PP_UNIX_PATH_LEN : 0, h->raw, n, r->raw);
+        r->size = sizeof(*r) + n;
+    }
+    if (!keep) {
+        /* too large to keep, or views outside the header (a quirk's rebuilt copy) */
+        r->rendered = render_all(h, used_carried, crc_checked, last_wins);
+        if (!r->rendered) {
+            free(r);
+            return NULL;
+        }
+        const char *p = r->rendered;
+        for (int i = 0; i < 4; i++)
+            p += strlen(p) + 1;
+        r->size = sizeof(*r) + (size_t)(p - r->rendered);
+    }
+    return r;
+}
+
+ppb_proxy_rec *ppb_proxy_rec_ref(ppb_proxy_rec *r)
+{
+    if (r)
+        r->refs++;
+    return r;
+}
+
+void ppb_proxy_rec_unref(ppb_proxy_rec *r)
+{
+    if (!r || --r->refs > 0)
+        return;
+    free(r->rendered);
+    free(r);
+}
+
+size_t ppb_proxy_rec_size(const ppb_proxy_rec *r) { return r ? r->size : 0; }
+int ppb_proxy_rec_version(const ppb_proxy_rec *r) { return r->version; }
+int ppb_proxy_rec_command(const ppb_proxy_rec *r) { return r->command; }
+int ppb_proxy_rec_family(const ppb_proxy_rec *r) { return r->family; }
+
+static const char *rendered_part(const ppb_proxy_rec *r, int i)
+{
+    const char *p = r->rendered;
+    while (i-- > 0)
+        p += strlen(p) + 1;
+    return p;
+}
+
+void ppb_proxy_rec_json(const ppb_proxy_rec *r, jbuf *jb)
+{
+    if (r->rendered)
+        jb_raw_value(jb, r->rendered);
+    else
+        render_object(jb, &r->h, r->used_carried, r->crc_checked, r->last_wins);
+}
+
+const char *ppb_proxy_rec_src_text(const ppb_proxy_rec *r, char *buf, size_t cap)
+{
+    if (r->rendered)
+        return rendered_part(r, 1);
+    ppb_endpoint_text(&r->h.src, buf, cap);
+    return buf;
+}
+
+const char *ppb_proxy_rec_dst_text(const ppb_proxy_rec *r, char *buf, size_t cap)
+{
+    if (r->rendered)
+        return rendered_part(r, 2);
+    ppb_endpoint_text(&r->h.dst, buf, cap);
+    return buf;
+}
+
+const char *ppb_proxy_rec_tlv_summary(const ppb_proxy_rec *r, char *buf, size_t cap)
+{
+    if (r->rendered)
+        return rendered_part(r, 3);
+    buf[0] = '\0';
+    if (r->version == 2)
+        pp_tlv_summary(&r->h, buf, cap);
+    return buf;
 }

@@ -5,7 +5,9 @@
 #define PPB_PROXY_VIEW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+#include "json.h"
 #include "proxy/proxy.h"
 
 /* Whether ppbroker attributes the connection to the carried source: PROXY command, INET or
@@ -22,5 +24,28 @@ void ppb_endpoint_text(const pp_endpoint *ep, char *buf, size_t cap);
 
 /* The PROXY object (malloc'd JSON text). crc_checked false = CRC TLV not verified (quirk). */
 char *ppb_proxy_render(const pp_header *h, bool used_carried, bool crc_checked, bool last_wins);
+
+/* A connection's PROXY header kept for rendering on demand: most connections are never
+ * looked at, so the JSON object and the text are made only when the admin API or a log
+ * line reads them. Shared (reference counted) by the connection and its events. Headers
+ * up to PPB_PROXY_KEEP_MAX bytes are kept as bytes (re-rendered on each read); a larger
+ * one is rendered once at creation (every value in the rendering is bounded). */
+#define PPB_PROXY_KEEP_MAX 1024
+typedef struct ppb_proxy_rec ppb_proxy_rec;
+
+ppb_proxy_rec *ppb_proxy_rec_new(const pp_header *h, bool used_carried, bool crc_checked, bool last_wins);
+ppb_proxy_rec *ppb_proxy_rec_ref(ppb_proxy_rec *r);
+void ppb_proxy_rec_unref(ppb_proxy_rec *r);
+/* Bytes the record holds (for the event ring's memory budget). */
+size_t ppb_proxy_rec_size(const ppb_proxy_rec *r);
+int ppb_proxy_rec_version(const ppb_proxy_rec *r);
+int ppb_proxy_rec_command(const ppb_proxy_rec *r);
+int ppb_proxy_rec_family(const ppb_proxy_rec *r);
+/* The PROXY object as the next value of jb (same bytes as ppb_proxy_render). */
+void ppb_proxy_rec_json(const ppb_proxy_rec *r, jbuf *jb);
+/* For text log lines: carried source, destination (ppb_endpoint_text) and pp_tlv_summary. */
+const char *ppb_proxy_rec_src_text(const ppb_proxy_rec *r, char *buf, size_t cap);
+const char *ppb_proxy_rec_dst_text(const ppb_proxy_rec *r, char *buf, size_t cap);
+const char *ppb_proxy_rec_tlv_summary(const ppb_proxy_rec *r, char *buf, size_t cap);
 
 #endif
