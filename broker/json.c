@@ -136,6 +136,15 @@ static void put_escaped(jbuf *jb, const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
+        /* the common case: a run of printable ASCII needing no escape, copied at once */
+        size_t run = i;
+        while (run < n && u[run] >= 0x20 && u[run] < 0x7f && u[run] != '"' && u[run] != '\\')
+            run++;
+        if (run > i) {
+            jb_append(jb, (const char *)&u[i], run - i);
+            i = run;
+            continue;
+        }
         unsigned char c = u[i];
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
@@ -144,9 +153,6 @@ static void put_escaped(jbuf *jb, const char *s, size_t n)
         } else if (c < 0x20 || c == 0x7f) {
             char e[6] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
             jb_append(jb, e, 6);
-            i++;
-        } else if (c < 0x80) {
-            jb_append(jb, (const char *)&u[i], 1);
             i++;
         } else {
             /* Pass well-formed UTF-8 through; escape any other byte as \u00XX so the
