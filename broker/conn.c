@@ -37,7 +37,7 @@ ppb_conn *ppb_conn_new(ppb_broker *b, ppb_listener *l, int fd, const pn_addr *pe
     c->accepted_ms = pn_now_ms();
     c->real_peer = *peer;
     pn_local_addr(fd, &c->local);
-    pn_addr_to_text(peer, c->real_peer_text, sizeof(c->real_peer_text));
+    ppb_addr_text(peer, c->real_peer_text, sizeof(c->real_peer_text)); /* formatted once, here */
     c->attributed = *peer;
     if (pn_loop_watch(b->loop, fd, PN_READABLE, conn_on_event, c) != 0) {
         free(c);
@@ -117,6 +117,17 @@ static void close_timeout_cb(pn_loop *loop, uint64_t id, void *udata)
     ppb_conn *c = udata;
     c->close_timer = 0;
     conn_finish(c);
+}
+
+/* s cut to cap - 1 bytes in buf (the engine frees its copy on detach); NULL stays NULL. */
+static const char *copy_bounded(char *buf, size_t cap, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strnlen(s, cap - 1);
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return buf;
 }
 
 /* Mark for closing and let the loop do it (never free from inside an engine call). */
@@ -210,23 +221,11 @@ static void conn_finish(ppb_conn *c)
     f.reason = reason;
     f.with_proxy = true;
     f.outcome = "closed";
-    char cid[256] = "", user[256] = "", src[16] = "";
+    char cid[256], user[256], src[16];
     if (c->client) {
-        const char *s = br_client_id(c->client);
-        if (s) {
-            snprintf(cid, sizeof(cid), "%s", s);
-            f.client_id = cid;
-        }
-        s = br_client_username(c->client);
-        if (s) {
-            snprintf(user, sizeof(user), "%s", s);
-            f.username = user;
-        }
-        s = br_client_username_source(c->client);
-        if (s) {
-            snprintf(src, sizeof(src), "%s", s);
-            f.username_source = src;
-        }
+        f.client_id = copy_bounded(cid, sizeof(cid), br_client_id(c->client));
+        f.username = copy_bounded(user, sizeof(user), br_client_username(c->client));
+        f.username_source = copy_bounded(src, sizeof(src), br_client_username_source(c->client));
         f.protocol_version = br_client_protocol_version(c->client);
         if (c->served || br_client_connected(c->client))
             f.outcome = "served";

@@ -77,12 +77,32 @@ uint64_t ppb_events_next_seq(const ppb_events *ev)
 
 static void rfc3339(const struct timespec *ts, char *buf, size_t cap)
 {
-    struct tm tm;
-    gmtime_r(&ts->tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    unsigned ms = (unsigned)(ts->tv_nsec / 1000000) % 1000u; /* bounded, so -O3 sees 3 digits */
-    snprintf(buf, cap, "%s.%03uZ", base, ms);
+    /* The seconds part changes once a second while events and log lines come in bursts:
+     * keep the last one (ppbroker runs its loop on one thread; the cache is per thread). */
+    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local char base[32];
+    static _Thread_local size_t base_len;
+    if (ts->tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&ts->tv_sec, &tm);
+        base_len = strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_sec = ts->tv_sec;
+    }
+    unsigned ms = (unsigned)(ts->tv_nsec / 1000000) % 1000u;
+    char t[40];
+    memcpy(t, base, base_len);
+    t[base_len] = '.';
+    t[base_len + 1] = (char)('0' + ms / 100);
+    t[base_len + 2] = (char)('0' + ms / 10 % 10);
+    t[base_len + 3] = (char)('0' + ms % 10);
+    t[base_len + 4] = 'Z';
+    size_t n = base_len + 5;
+    if (cap == 0)
+        return;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(buf, t, n);
+    buf[n] = '\0';
 }
 
 void ppb_rfc3339_now(char *buf, size_t cap)

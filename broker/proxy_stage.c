@@ -199,9 +199,9 @@ static void accept_header(ppb_conn *c, pp_header *h, size_t consumed)
     if (used) {
         pn_addr_from_bytes(h->src.family == PP_FAM_INET ? AF_INET : AF_INET6, h->src.ip, h->src.port,
                            &c->attributed);
-        pn_addr_to_text(&c->attributed, c->attributed_text, sizeof(c->attributed_text));
+        ppb_addr_text(&c->attributed, c->attributed_text, sizeof(c->attributed_text));
     } else {
-        snprintf(c->attributed_text, sizeof(c->attributed_text), "%s", c->real_peer_text);
+        memcpy(c->attributed_text, c->real_peer_text, strlen(c->real_peer_text) + 1); /* the smaller buffer */
     }
 
     ppb_event_fields f = PPB_EVENT_FIELDS_INIT;

@@ -1,6 +1,7 @@
 /* broker/proxy_view: meaning and rendering of a parsed header (see proxy_view.h). */
 #include "proxy_view.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,18 +62,76 @@ bool ppb_proxy_ssl(const pp_header *h, bool last_wins, pp_ssl_info *out)
     return true;
 }
 
+/* Decimal digits of v (up to 65535) at p; returns the count. */
+static size_t put_dec(char *p, unsigned v)
+{
+    char t[5];
+    size_t n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && n < sizeof(t));
+    for (size_t i = 0; i < n; i++)
+        p[i] = t[n - 1 - i];
+    return n;
+}
+
+size_t ppb_ip_port_text(int af, const uint8_t *ip, uint16_t port, char *buf, size_t cap)
+{
+    char t[INET6_ADDRSTRLEN + 8];
+    size_t n = 0;
+    if (af == AF_INET) {
+        for (int i = 0; i < 4; i++) {
+            n += put_dec(t + n, ip[i]);
+            t[n++] = i < 3 ? '.' : ':';
+        }
+    } else {
+        t[n++] = '[';
+        if (!inet_ntop(AF_INET6, ip, t + 1, INET6_ADDRSTRLEN))
+            goto unfit;
+        n += strlen(t + 1);
+        t[n++] = ']';
+        t[n++] = ':';
+    }
+    n += put_dec(t + n, port);
+    if (n >= cap)
+        goto unfit;
+    memcpy(buf, t, n);
+    buf[n] = '\0';
+    return n;
+unfit:
+    if (cap >= 2)
+        memcpy(buf, "?", 2);
+    else if (cap)
+        buf[0] = '\0';
+    return 0;
+}
+
+void ppb_addr_text(const pn_addr *a, char *buf, size_t cap)
+{
+    int af = pn_addr_family(a);
+    if (af == AF_INET)
+        ppb_ip_port_text(af, (const uint8_t *)&((const struct sockaddr_in *)&a->ss)->sin_addr, pn_addr_port(a), buf,
+                         cap);
+    else if (af == AF_INET6)
+        ppb_ip_port_text(af, (const uint8_t *)&((const struct sockaddr_in6 *)&a->ss)->sin6_addr, pn_addr_port(a),
+                         buf, cap);
+    else if (cap)
+        snprintf(buf, cap, "?");
+}
+
 void ppb_endpoint_text(const pp_endpoint *ep, char *buf, size_t cap)
 {
     char ip[PP_UNIX_PATH_LEN * 4 + 8];
     buf[0] = '\0';
     switch (ep->family) {
     case PP_FAM_INET:
-        pp_endpoint_addr_str(ep, ip, sizeof(ip));
-        snprintf(buf, cap, "%s:%u", ip, ep->port);
+        if (ppb_ip_port_text(AF_INET, ep->ip, ep->port, buf, cap) == 0)
+            buf[0] = '\0';
         break;
     case PP_FAM_INET6:
-        pp_endpoint_addr_str(ep, ip, sizeof(ip));
-        snprintf(buf, cap, "[%s]:%u", ip, ep->port);
+        if (ppb_ip_port_text(AF_INET6, ep->ip, ep->port, buf, cap) == 0)
+            buf[0] = '\0';
         break;
     case PP_FAM_UNIX:
         pp_endpoint_addr_str(ep, ip, sizeof(ip));

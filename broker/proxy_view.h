@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "json.h"
+#include "net/addr.h"
 #include "proxy/proxy.h"
 
 /* Whether ppbroker attributes the connection to the carried source: PROXY command, INET or
@@ -18,6 +19,13 @@ bool ppb_proxy_uses_carried(const pp_header *h);
 /* SSL TLV: first (pp_get_ssl) or, with last_wins, the last SSL TLV and the last of each
  * sub-TLV. false when there is no well-formed SSL TLV. */
 bool ppb_proxy_ssl(const pp_header *h, bool last_wins, pp_ssl_info *out);
+
+/* "ip:port" or "[v6]:port" for af AF_INET (4 bytes) or AF_INET6 (16 bytes): IPv4 written
+ * by hand (every connection's peer goes through here), inet_ntop only for IPv6. Returns the
+ * length, 0 (with "?" in buf when cap allows) when it does not fit. */
+size_t ppb_ip_port_text(int af, const uint8_t *ip, uint16_t port, char *buf, size_t cap);
+/* pn_addr_to_text's format ("?" for an empty address), faster. */
+void ppb_addr_text(const pn_addr *a, char *buf, size_t cap);
 
 /* "ip:port", "[v6]:port" or "unix:PATH" for an endpoint; "" when the family is UNSPEC. */
 void ppb_endpoint_text(const pp_endpoint *ep, char *buf, size_t cap);
