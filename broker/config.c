@@ -86,7 +86,7 @@ static int parse_uint(const char *v, size_t n, unsigned long long max, unsigned 
 static int parse_bounded(const char *v, unsigned long long lo, unsigned long long hi,
                          unsigned long long *out, const char **why, const char *range_msg)
 {
-    unsigned long long x;
+    unsigned long long x = 0;
     int r = parse_uint(v, strlen(v), ~0ULL, &x);
     if (r == -1) {
         *why = "expected a decimal integer";
@@ -115,7 +115,7 @@ int ppb_parse_duration_ms(const char *v, unsigned *out_ms, const char **why)
         *why = "expected a duration with a unit, e.g. 5s or 5000ms";
         return -1;
     }
-    unsigned long long x;
+    unsigned long long x = 0;
     int r = parse_uint(v, digits, 1000000000ULL, &x);
     if (r == -1) {
         *why = "expected a duration with a unit, e.g. 5s or 5000ms";
