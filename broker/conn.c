@@ -36,7 +36,6 @@ ppb_conn *ppb_conn_new(ppb_broker *b, ppb_listener *l, int fd, const pn_addr *pe
     c->id = ++b->next_conn_id;
     c->accepted_ms = pn_now_ms();
     c->real_peer = *peer;
-    pn_local_addr(fd, &c->local);
     ppb_addr_text(peer, c->real_peer_text, sizeof(c->real_peer_text)); /* formatted once, here */
     c->attributed = *peer;
     if (pn_loop_watch(b->loop, fd, PN_READABLE, conn_on_event, c) != 0) {
@@ -136,7 +135,7 @@ static void request_close(ppb_conn *c, const char *reason)
     if (c->close_requested)
         return;
     c->close_requested = true;
-    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+    copy_bounded(c->close_reason, sizeof(c->close_reason), reason);
     c->state = CONN_CLOSING;
     if (c->fd >= 0)
         pn_loop_modify(c->b->loop, c->fd, pn_buf_empty(&c->out) ? 0 : PN_WRITABLE);
@@ -255,15 +254,15 @@ void ppb_conn_on_readable_now(ppb_conn *c)
         case PN_IO_AGAIN:
             return;
         case PN_IO_FIN:
-            snprintf(c->close_reason, sizeof(c->close_reason), "eof");
+            copy_bounded(c->close_reason, sizeof(c->close_reason), "eof");
             conn_finish(c);
             return;
         case PN_IO_RST:
-            snprintf(c->close_reason, sizeof(c->close_reason), "connection_reset");
+            copy_bounded(c->close_reason, sizeof(c->close_reason), "connection_reset");
             conn_finish(c);
             return;
         default:
-            snprintf(c->close_reason, sizeof(c->close_reason), "io_error");
+            copy_bounded(c->close_reason, sizeof(c->close_reason), "io_error");
             conn_finish(c);
             return;
         }
@@ -281,8 +280,8 @@ static bool flush_out(ppb_conn *c)
         pn_buf_consume(&c->out, n);
         if (io != PN_IO_OK) {
             if (!c->close_requested)
-                snprintf(c->close_reason, sizeof(c->close_reason), "%s",
-                         io == PN_IO_RST ? "connection_reset" : "io_error");
+                copy_bounded(c->close_reason, sizeof(c->close_reason),
+                             io == PN_IO_RST ? "connection_reset" : "io_error");
             conn_finish(c);
             return false;
         }
@@ -335,7 +334,7 @@ void ppb_conns_close_all(ppb_broker *b, const char *reason)
             ppb_conn_reject(c, "proxy_reject", reason, NULL, "broker stopping before the header completed");
         } else {
             if (!c->close_requested)
-                snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+                copy_bounded(c->close_reason, sizeof(c->close_reason), reason);
             conn_finish(c);
         }
         c = next;

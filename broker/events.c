@@ -29,6 +29,7 @@ typedef struct ppb_event {
     struct timespec time;
     ppb_proxy_rec *proxy;     /* NULL: no header (rendered as null when with_proxy) */
     size_t size;              /* bytes held, for the budgets */
+    size_t cap;               /* bytes allocated for the struct and text[] */
     const char *s[S_COUNT];   /* into text[]; NULL = absent */
     char text[];
 } ppb_event;
@@ -296,8 +297,13 @@ static enum ppb_log_level level_for(const char *type, bool refusal)
     return PPB_LOG_DEBUG; /* proxy_header, connack: the final line repeats what matters */
 }
 
-/* The event as kept: one allocation holding the struct and copies of its strings. */
-static ppb_event *event_new(uint64_t seq, ppb_conn *c, const ppb_event_fields *f)
+/* Allocations are rounded up so that the event leaving a ring slot can usually hold the
+ * one replacing it: a full ring then costs no malloc/free per event. */
+#define PPB_EVENT_ALIGN 128
+
+/* The event as kept: one allocation holding the struct and copies of its strings. reuse is
+ * the event leaving the ring slot (or NULL); it is recycled when nothing else holds it. */
+static ppb_event *event_new(uint64_t seq, ppb_conn *c, const ppb_event_fields *f, ppb_event *reuse)
 {
     const char *v[S_COUNT] = {
         [S_LISTENER] = c->l->cfg->name,
@@ -318,9 +324,19 @@ static ppb_event *event_new(uint64_t seq, ppb_conn *c, const ppb_event_fields *f
         len[i] = v[i] ? strlen(v[i]) + 1 : 0;
         total += len[i];
     }
-    ppb_event *e = malloc(sizeof(*e) + total);
-    if (!e)
-        return NULL;
+    size_t need = sizeof(ppb_event) + total;
+    ppb_event *e = NULL;
+    if (reuse && reuse->refs == 1 && reuse->cap >= need) {
+        e = reuse;
+        ppb_proxy_rec_unref(e->proxy);
+    } else {
+        event_unref(reuse);
+        size_t cap = (need + PPB_EVENT_ALIGN - 1) / PPB_EVENT_ALIGN * PPB_EVENT_ALIGN;
+        e = malloc(cap);
+        if (!e)
+            return NULL;
+        e->cap = cap;
+    }
     e->refs = 1;
     e->with_proxy = f->with_proxy;
     e->reason_code = f->reason_code;
@@ -337,7 +353,7 @@ static ppb_event *event_new(uint64_t seq, ppb_conn *c, const ppb_event_fields *f
             memcpy(p, v[i], len[i]);
         p += len[i];
     }
-    e->size = sizeof(*e) + total + ppb_proxy_rec_size(e->proxy);
+    e->size = e->cap + ppb_proxy_rec_size(e->proxy);
     return e;
 }
 
@@ -345,7 +361,15 @@ void ppb_event_emit(ppb_broker *b, ppb_conn *c, const ppb_event_fields *f)
 {
     ppb_events *ev = b->events;
     uint64_t seq = ev->next_seq++;
-    ppb_event *e = event_new(seq, c, f);
+    /* the slot's previous event leaves the ring now; its memory may carry the new one */
+    size_t slot = (size_t)((seq - 1) % PPB_EVENT_RING);
+    ppb_event *leaving = ev->ring[slot];
+    ev->ring[slot] = NULL;
+    if (leaving)
+        ev->bytes -= leaving->size;
+    if (ev->next_seq - ev->oldest_seq > PPB_EVENT_RING)
+        ev->oldest_seq = ev->next_seq - PPB_EVENT_RING;
+    ppb_event *e = event_new(seq, c, f, leaving);
     if (!e)
         return;
 
@@ -367,12 +391,12 @@ void ppb_event_emit(ppb_broker *b, ppb_conn *c, const ppb_event_fields *f)
         ppb_count_reject(b, c->l->cfg->name, f->reason ? f->reason : f->type);
         if (ev->nrejects_total - ev->oldest_reject >= PPB_REJECT_RING)
             ev->oldest_reject++;
-        size_t slot = ev->nrejects_total++ % PPB_REJECT_RING;
-        if (ev->rejects[slot])
-            ev->reject_bytes -= ev->rejects[slot]->size;
-        event_unref(ev->rejects[slot]);
+        size_t rslot = ev->nrejects_total++ % PPB_REJECT_RING;
+        if (ev->rejects[rslot])
+            ev->reject_bytes -= ev->rejects[rslot]->size;
+        event_unref(ev->rejects[rslot]);
         e->refs++;
-        ev->rejects[slot] = e;
+        ev->rejects[rslot] = e;
         ev->reject_bytes += e->size;
         while (ev->reject_bytes > PPB_REJECT_BUDGET && ev->oldest_reject + 1 < ev->nrejects_total) {
             ppb_event **old = &ev->rejects[ev->oldest_reject++ % PPB_REJECT_RING];
@@ -383,12 +407,6 @@ void ppb_event_emit(ppb_broker *b, ppb_conn *c, const ppb_event_fields *f)
             }
         }
     }
-    if (ev->next_seq - ev->oldest_seq > PPB_EVENT_RING)
-        ev->oldest_seq = ev->next_seq - PPB_EVENT_RING;
-    size_t slot = (size_t)((seq - 1) % PPB_EVENT_RING);
-    if (ev->ring[slot])
-        ev->bytes -= ev->ring[slot]->size;
-    event_unref(ev->ring[slot]);
     ev->ring[slot] = e;
     ev->bytes += e->size;
     while (ev->bytes > PPB_EVENT_BUDGET && ev->oldest_seq < seq) {
