@@ -143,19 +143,19 @@ static void free_result(mx_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Is this ERROR only the shadow of an earlier crash (not the case's own verdict)? */
+/* Is this ERROR only the shadow of a crash (not the case's own verdict)? Any ERROR may be
+ * collateral: a case in flight with the crashing one, or
+ * the next case after a crash the runner had not seen yet. Only a case that ran first, alone,
+ * on a fresh target owns its ERROR; every other one is run again that way. */
 static bool target_down(const mx_result *r, bool first_round)
 {
-    if (!r->verdict || strcmp(r->verdict, "ERROR") != 0 || !r->reason)
+    if (!r->verdict || strcmp(r->verdict, "ERROR") != 0)
         return false;
-    if (strstr(r->reason, "not run: the target is down"))
+    if (r->reason && strstr(r->reason, "not run: the target is down"))
         return true;
-    /* with several cases in flight, every one of them saw the crash: decide again alone */
-    if (first_round && strstr(r->reason, "the target died during this case"))
-        return true;
-    /* a target that died just after a case ended (before the runner looked) refuses the
-     * next cases' connections; only a case that ran first on a fresh target owns that */
-    return !r->first_in_run && strstr(r->reason, "Connection refused");
+    /* the runner may not see a death in time (a process still exiting answers its liveness
+     * check while its listener is gone), so any ERROR counts, not only those of runs it saw die */
+    return first_round || !r->first_in_run;
 }
 
 /* Read one JSON report into the matrix (column ti). Returns 0, or -1 with *err. */

@@ -69,7 +69,7 @@ def main():
         print(__doc__)
         return 2
     committed, fresh, ppconform = args[:3]
-    repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 5
+    repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 8
     max_cells = int(args[args.index("--max-cells") + 1]) if "--max-cells" in args else 60
     t1, c1, o1 = parse(committed)
     t2, c2, o2 = parse(fresh)
