@@ -137,10 +137,16 @@ static void request_close(ppb_conn *c, const char *reason)
     c->close_requested = true;
     copy_bounded(c->close_reason, sizeof(c->close_reason), reason);
     c->state = CONN_CLOSING;
-    if (c->fd >= 0)
-        pn_loop_modify(c->b->loop, c->fd, pn_buf_empty(&c->out) ? 0 : PN_WRITABLE);
     if (!c->reap_timer)
         c->reap_timer = pn_timer_add(c->b->loop, 0, reap_cb, c);
+    /* Nothing left to send (the usual case, e.g. after DISCONNECT): the zero-delay reap,
+     * run after this loop pass's I/O, finishes the connection, so there is no need to stop
+     * reading (CONN_CLOSING ignores input) nor a flush deadline. ops_send adds nothing
+     * once the close is requested, so the buffer cannot fill later. */
+    if (pn_buf_empty(&c->out))
+        return;
+    if (c->fd >= 0)
+        pn_loop_modify(c->b->loop, c->fd, PN_WRITABLE);
     if (!c->close_timer)
         c->close_timer = pn_timer_add(c->b->loop, PPB_CLOSE_FLUSH_MS, close_timeout_cb, c);
 }

@@ -357,6 +357,24 @@ static ppb_event *event_new(uint64_t seq, ppb_conn *c, const ppb_event_fields *f
     return e;
 }
 
+/* The events the next emits replace are ~10,000 events old, long out of the CPU caches:
+ * start loading the one after next, and the header record of the next one (its event was
+ * loaded by the previous call), so that recycling them does not wait on memory. */
+static void prefetch_leaving(const ppb_events *ev, uint64_t seq)
+{
+#if defined(__GNUC__)
+    const ppb_event *next = ev->ring[seq % PPB_EVENT_RING];
+    const ppb_event *after = ev->ring[(seq + 1) % PPB_EVENT_RING];
+    if (after)
+        __builtin_prefetch(after, 1);
+    if (next && next->proxy)
+        __builtin_prefetch(next->proxy, 1);
+#else
+    (void)ev;
+    (void)seq;
+#endif
+}
+
 void ppb_event_emit(ppb_broker *b, ppb_conn *c, const ppb_event_fields *f)
 {
     ppb_events *ev = b->events;
@@ -409,6 +427,7 @@ void ppb_event_emit(ppb_broker *b, ppb_conn *c, const ppb_event_fields *f)
     }
     ev->ring[slot] = e;
     ev->bytes += e->size;
+    prefetch_leaving(ev, seq);
     while (ev->bytes > PPB_EVENT_BUDGET && ev->oldest_seq < seq) {
         ppb_event **old = &ev->ring[(ev->oldest_seq++ - 1) % PPB_EVENT_RING];
         if (*old) {
