@@ -22,14 +22,15 @@ enum {
 };
 
 typedef struct ppb_event {
+    /* first: what recycling a ring slot reads, in the first cache line */
     unsigned refs;            /* the event ring, and the refusal ring for refusals */
+    size_t size;              /* bytes held, for the budgets */
+    size_t cap;               /* bytes allocated for the struct and text[] */
+    ppb_proxy_rec *proxy;     /* NULL: no header (rendered as null when with_proxy) */
     bool with_proxy;
     int reason_code, session_present, protocol_version;
     uint64_t seq, conn;
     struct timespec time;
-    ppb_proxy_rec *proxy;     /* NULL: no header (rendered as null when with_proxy) */
-    size_t size;              /* bytes held, for the budgets */
-    size_t cap;               /* bytes allocated for the struct and text[] */
     const char *s[S_COUNT];   /* into text[]; NULL = absent */
     char text[];
 } ppb_event;
@@ -358,8 +359,9 @@ static ppb_event *event_new(uint64_t seq, ppb_conn *c, const ppb_event_fields *f
 }
 
 /* The events the next emits replace are ~10,000 events old, long out of the CPU caches:
- * start loading the one after next, and the header record of the next one (its event was
- * loaded by the previous call), so that recycling them does not wait on memory. */
+ * start loading the one after next (the fields recycling reads are in its first line), and
+ * the header record of the next one (its event was loaded by the previous call), so that
+ * recycling them waits less on memory. */
 static void prefetch_leaving(const ppb_events *ev, uint64_t seq)
 {
 #if defined(__GNUC__)
