@@ -678,7 +678,8 @@ int main(int argc, char **argv)
                     continue;
                 sample *s = &results[f][t][r];
                 broker b;
-                char err[BB_ERR_MAX] = "";
+                /* leave room for the "start: " prefix, so the message always fits s->error */
+                char err[BB_ERR_MAX - sizeof("start: ")] = "";
                 if (broker_start(&b, t, &o, dir, err, sizeof(err)) != 0) {
                     memset(s, 0, sizeof(*s));
                     snprintf(s->error, sizeof(s->error), "start: %s", err);
