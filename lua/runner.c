@@ -481,7 +481,11 @@ int pc_runner_run(pc_state *st, const pc_catalog *cat, const size_t *idx, size_t
                 tmp.verdict = PC_ERROR;
                 free(tmp.reason);
                 tmp.reason = pc_printf("the target died during this case: %s", how);
-                down_how = how;
+                /* several cases can finish in the pass that sees the crash: keep the first cause */
+                if (down_how)
+                    free(how);
+                else
+                    down_how = how;
             }
             fold(&results[j->result], &tmp, counts[j->result]);
             finished++;
