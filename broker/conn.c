@@ -64,7 +64,8 @@ static void conn_free(ppb_conn *c)
     if (c->tls)
         pn_tls_free(c->tls);
     if (c->fd >= 0) {
-        pn_loop_unwatch(b->loop, c->fd);
+        /* The accepted fd is never dup'd, so close() alone takes it out of epoll. */
+        pn_loop_forget(b->loop, c->fd);
         close(c->fd);
     }
     if (c->prev)

@@ -30,7 +30,8 @@ int ppb_listeners_open(ppb_broker *b, char *err, size_t errcap)
         l->b = b;
         l->cfg = lc;
         char why[256];
-        l->fd = pn_listen(&lc->addr, LISTEN_BACKLOG, 0, &l->bound, why, sizeof(why));
+        /* TCP_NODELAY on the listener: accepted sockets inherit it (tests/unit/test_net_sock.c). */
+        l->fd = pn_listen(&lc->addr, LISTEN_BACKLOG, PN_LISTEN_NODELAY, &l->bound, why, sizeof(why));
         if (l->fd < 0) {
             snprintf(err, errcap, "listener.%s.%s (%s): %s", lc->kind == PPB_LISTENER_TCP ? "tcp" : "ssl", lc->name,
                      lc->address_text, why);
@@ -125,7 +126,6 @@ static void on_accept(pn_loop *loop, int fd, int events, void *udata)
                 ppb_log(l->b, PPB_LOG_WARNING, "listener %s: accept: %s", l->cfg->name, strerror(errno));
             return;
         }
-        pn_set_nodelay(cfd, true);
         l->accepted_total++;
         start_conn(l, cfd, &peer);
     }

@@ -195,6 +195,18 @@ int pn_loop_unwatch(pn_loop *l, int fd)
     return 0;
 }
 
+int pn_loop_forget(pn_loop *l, int fd)
+{
+    if (fd < 0 || (size_t)fd >= l->nwatches || !l->watches[fd].active) {
+        errno = ENOENT;
+        return -1;
+    }
+    /* No EPOLL_CTL_DEL: the caller's close() of the only reference removes it (loop.h). */
+    l->watches[fd].active = false;
+    l->watches[fd].cb = NULL;
+    return 0;
+}
+
 int pn_loop_interest(const pn_loop *l, int fd)
 {
     if (fd < 0 || (size_t)fd >= l->nwatches || !l->watches[fd].active)

@@ -56,6 +56,15 @@ int pn_loop_watch(pn_loop *loop, int fd, int events, pn_fd_cb cb, void *udata);
 int pn_loop_modify(pn_loop *loop, int fd, int events);
 /* Stop watching fd. Call it BEFORE close(fd). 0 or -1 (ENOENT). */
 int pn_loop_unwatch(pn_loop *loop, int fd);
+/* Like pn_loop_unwatch for an fd the caller closes right after: drops the loop's bookkeeping
+ * (no further callback, stale events of this iteration dropped) but makes no EPOLL_CTL_DEL
+ * system call, because closing an fd's last reference removes it from the epoll set.
+ * Safe ONLY when this fd is the sole reference to its open file: no dup()/dup2()/fork()
+ * copy and no fd passed over SCM_RIGHTS still open; otherwise the epoll registration
+ * outlives close() and keeps reporting events for a number the loop no longer knows (use
+ * pn_loop_unwatch then). The caller must close(fd) before the next pn_loop_watch of that
+ * number. 0 or -1 (ENOENT). */
+int pn_loop_forget(pn_loop *loop, int fd);
 /* Current interest of fd, or -1 when not watched. */
 int pn_loop_interest(const pn_loop *loop, int fd);
 

@@ -61,6 +61,11 @@ int pn_listen(const pn_addr *addr, int backlog, int flags, pn_addr *bound, char 
             return -1;
         }
     }
+    if ((flags & PN_LISTEN_NODELAY) && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) {
+        set_err(err, errcap, "TCP_NODELAY on %s: %s", text, strerror(errno));
+        close_keep_errno(fd);
+        return -1;
+    }
     if (bind(fd, pn_addr_sa(addr), addr->len) < 0) {
         set_err(err, errcap, "bind %s: %s", text, strerror(errno));
         close_keep_errno(fd);

@@ -19,6 +19,9 @@
 
 enum {
     PN_LISTEN_V6ONLY = 1 << 0, /* IPv6 listener without IPv4-mapped peers */
+    /* TCP_NODELAY on the listener. Linux copies it to every accepted socket (they are clones
+     * of the listener), which saves one setsockopt per connection. */
+    PN_LISTEN_NODELAY = 1 << 1,
 };
 
 /* socket + SO_REUSEADDR + bind + listen (backlog <= 0 means 128). Port 0 is allowed: the

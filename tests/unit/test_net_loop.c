@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -156,6 +158,132 @@ static void test_event_for_unwatched_fd_not_delivered(void **state)
     for (int i = 0; i < 2; i++) {
         close(c.sp_new[i]);
     }
+    close(c.a >= 0 ? c.a : c.b);
+    close(p1[1]);
+    close(p2[1]);
+}
+
+/* ---- pn_loop_forget ---- */
+
+/* Is fd registered in any epoll set of this process? Reads the "tfd:" lines of
+ * /proc/self/fdinfo/<epfd> for every eventpoll fd (the loop keeps its epfd private). */
+static bool in_some_epoll_set(int fd)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        char link[300], target[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = '\0';
+        if (strcmp(target, "anon_inode:[eventpoll]") != 0)
+            continue;
+        char info[300], line[256];
+        snprintf(info, sizeof info, "/proc/self/fdinfo/%s", e->d_name);
+        FILE *f = fopen(info, "r");
+        if (!f)
+            continue;
+        while (fgets(line, sizeof line, f)) {
+            int tfd;
+            if (sscanf(line, "tfd: %d", &tfd) == 1 && tfd == fd)
+                found = true;
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return found;
+}
+
+static void test_forget_makes_no_epoll_del_and_close_removes_the_fd(void **state)
+{
+    (void)state;
+    int sp[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp), 0);
+    pn_loop *l = pn_loop_new(8);
+    struct fd_seen seen = {0};
+    assert_int_equal(pn_loop_watch(l, sp[0], PN_READABLE, on_fd, &seen), 0);
+    assert_true(in_some_epoll_set(sp[0]));
+    assert_int_equal(pn_loop_forget(l, sp[0]), 0);
+    assert_int_equal(pn_loop_interest(l, sp[0]), -1);
+    assert_true(in_some_epoll_set(sp[0])); /* no EPOLL_CTL_DEL was made */
+    /* still registered and readable: the loop wakes but calls nobody */
+    assert_int_equal(write(sp[1], "x", 1), 1);
+    assert_int_equal(pn_loop_run_once(l, 0), 0);
+    assert_int_equal(seen.calls, 0);
+    close(sp[0]); /* the only reference: the kernel drops the registration */
+    assert_false(in_some_epoll_set(sp[0]));
+    errno = 0;
+    assert_int_equal(pn_loop_forget(l, sp[0]), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(pn_loop_forget(l, -1), -1);
+    pn_loop_free(l);
+    close(sp[1]);
+}
+
+/* Why loop.h says "no dup'd copies": the registration belongs to the open file, so it
+ * outlives close() while a duplicate is open; pn_loop_unwatch is needed then. */
+static void test_forget_with_dup_open_leaves_registration(void **state)
+{
+    (void)state;
+    int sp[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp), 0);
+    pn_loop *l = pn_loop_new(8);
+    struct fd_seen seen = {0};
+    assert_int_equal(pn_loop_watch(l, sp[0], PN_READABLE, on_fd, &seen), 0);
+    int copy = dup(sp[0]);
+    assert_true(copy >= 0);
+    assert_int_equal(pn_loop_forget(l, sp[0]), 0);
+    close(sp[0]);
+    assert_true(in_some_epoll_set(sp[0]));
+    close(copy);
+    assert_false(in_some_epoll_set(sp[0]));
+    pn_loop_free(l);
+    close(sp[1]);
+}
+
+/* A callback that forgets and closes another ready fd: that fd's already-fetched event is
+ * dropped, as after pn_loop_unwatch. */
+static void on_forget_other(pn_loop *l, int fd, int events, void *udata)
+{
+    (void)events;
+    struct stale_ctx *c = udata;
+    int other = fd == c->a ? c->b : c->a;
+    if (fd == c->a)
+        c->calls_a++;
+    else
+        c->calls_b++;
+    if (c->calls_a + c->calls_b == 1) {
+        assert_int_equal(pn_loop_forget(l, other), 0);
+        close(other);
+        if (fd == c->a)
+            c->b = -1;
+        else
+            c->a = -1;
+    }
+}
+
+static void test_event_for_forgotten_fd_not_delivered(void **state)
+{
+    (void)state;
+    int p1[2], p2[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p1), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p2), 0);
+    struct stale_ctx c = {.a = p1[0], .b = p2[0]};
+    pn_loop *l = pn_loop_new(8);
+    assert_int_equal(pn_loop_watch(l, c.a, PN_READABLE, on_forget_other, &c), 0);
+    assert_int_equal(pn_loop_watch(l, c.b, PN_READABLE, on_forget_other, &c), 0);
+    assert_int_equal(write(p1[1], "x", 1), 1);
+    assert_int_equal(write(p2[1], "y", 1), 1);
+    assert_int_equal(pn_loop_run_once(l, WAIT_MS), 1);
+    assert_int_equal(c.calls_a + c.calls_b, 1);
+    /* the survivor is still watched and still readable */
+    assert_int_equal(pn_loop_run_once(l, WAIT_MS), 1);
+    assert_int_equal(c.calls_a + c.calls_b, 2);
+    pn_loop_free(l);
     close(c.a >= 0 ? c.a : c.b);
     close(p1[1]);
     close(p2[1]);
@@ -420,6 +548,9 @@ int main(void)
         cmocka_unit_test(test_readable_after_peer_writes),
         cmocka_unit_test(test_hangup_reported_with_readable),
         cmocka_unit_test(test_event_for_unwatched_fd_not_delivered),
+        cmocka_unit_test(test_forget_makes_no_epoll_del_and_close_removes_the_fd),
+        cmocka_unit_test(test_forget_with_dup_open_leaves_registration),
+        cmocka_unit_test(test_event_for_forgotten_fd_not_delivered),
         cmocka_unit_test(test_timers_fire_in_deadline_then_insertion_order),
         cmocka_unit_test(test_cancelled_timer_never_fires),
         cmocka_unit_test(test_timer_callback_cancels_another_due_timer),

@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -32,6 +35,42 @@ static void test_listen_port_zero_reports_bound_port(void **state)
     assert_int_equal(pn_set_nodelay(c, true), 0);
     close(c);
     close(s);
+}
+
+static int nodelay_of(int fd)
+{
+    int v = -1;
+    socklen_t len = sizeof v;
+    assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
+    return v;
+}
+
+/* ppbroker relies on this: TCP_NODELAY set once on the listener reaches every accepted
+ * socket (no per-connection setsockopt), for IPv4 and IPv6; without the flag it stays off. */
+static void test_listen_nodelay_inherited_by_accepted_sockets(void **state)
+{
+    (void)state;
+    const char *ips[] = {"127.0.0.1", "::1"};
+    for (size_t i = 0; i < 2; i++) {
+        for (int flag = 0; flag <= 1; flag++) {
+            pn_addr a, bound;
+            char err[256];
+            bool pending;
+            assert_int_equal(pn_addr_from_ip(ips[i], 0, &a), 0);
+            int lfd = pn_listen(&a, 16, flag ? PN_LISTEN_NODELAY : 0, &bound, err, sizeof err);
+            assert_true(lfd >= 0);
+            assert_int_equal(nodelay_of(lfd) != 0, flag);
+            int c = pn_connect(&bound, NULL, &pending, err, sizeof err);
+            assert_true(c >= 0);
+            int s = accept_one(lfd, NULL);
+            assert_true(s >= 0);
+            assert_int_equal(nodelay_of(s) != 0, flag);
+            assert_int_equal(nodelay_of(c), 0); /* the client's own socket is untouched */
+            close(s);
+            close(c);
+            close(lfd);
+        }
+    }
 }
 
 static void test_ipv6_loopback_pair(void **state)
@@ -214,6 +253,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_listen_port_zero_reports_bound_port),
+        cmocka_unit_test(test_listen_nodelay_inherited_by_accepted_sockets),
         cmocka_unit_test(test_ipv6_loopback_pair),
         cmocka_unit_test(test_chosen_source_address_seen_by_peer),
         cmocka_unit_test(test_clean_close_reads_as_fin),
