@@ -102,7 +102,8 @@ static int start_target(runner *R, pc_target_info *info)
     lua_setfield(L, -2, "oracle");
     push_opts(L, R->o);
     lua_setfield(L, -2, "opts");
-    pc_run *run = pc_run_new(st->sched, "target start", (int64_t)(30000 * R->o->timeout_scale), 0);
+    /* generous: RabbitMQ's VM alone takes 10-30 s to come up on a loaded 2-core machine */
+    pc_run *run = pc_run_new(st->sched, "target start", (int64_t)(90000 * R->o->timeout_scale), 0);
     pc_run_start(run, L, 1);
     pc_sched_run_until(st->sched, run);
     if (pc_run_status_of(run) != PC_RUN_OK) {
