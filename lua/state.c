@@ -102,6 +102,42 @@ int pc_state_load_target(pc_state *st, const char *name, char *err, size_t errca
     return 0;
 }
 
+/* require() for target profiles: the shared helpers embedded from lua/targets/lib
+ * (require "targets.util" -> targets/lib/util.lua), each loaded once per state. A profile
+ * given as a file path gets the embedded copy too, so it needs nothing beside it on disk. */
+static int l_target_require(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    lua_getfield(L, lua_upvalueindex(1), name);
+    if (!lua_isnil(L, -1))
+        return 1;
+    lua_pop(L, 1);
+    const char *leaf = strncmp(name, "targets.", 8) == 0 ? name + 8 : "";
+    int ok = *leaf && strlen(leaf) <= 64;
+    for (const char *p = leaf; *p; p++)
+        if (!(*p == '_' || *p == '-' || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+            ok = 0;
+    if (!ok)
+        return luaL_error(L, "require '%s': a target profile can require only targets.NAME "
+                             "(lua/targets/lib/NAME.lua)", name);
+    char emb[96], chunk[128];
+    snprintf(emb, sizeof emb, "targets/lib/%s.lua", leaf);
+    const pc_embedded *e = pc_embedded_find(emb);
+    if (!e)
+        return luaL_error(L, "require '%s': no module %s in this build", name, emb);
+    snprintf(chunk, sizeof chunk, "@" PC_INTERNAL_CHUNK "/%s", emb);
+    if (load_chunk(L, e->text, e->len, chunk, 0) != LUA_OK)
+        return lua_error(L);
+    lua_call(L, 0, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, lua_upvalueindex(1), name);
+    return 1;
+}
+
 /* require() for scenarios: our modules, or helper files under the scenario directory. */
 static int l_sandbox_require(lua_State *L)
 {
@@ -212,6 +248,10 @@ pc_state *pc_state_new(char *err, size_t errcap)
     lua_setglobal(L, "dofile");
     lua_pushnil(L);
     lua_setglobal(L, "loadfile");
+    /* the profiles' require (scenarios get their own in the sandbox) */
+    lua_newtable(L);
+    lua_pushcclosure(L, l_target_require, 1);
+    lua_setglobal(L, "require");
 
     st->loop = pn_loop_new(256);
     if (!st->loop) {

@@ -11,6 +11,8 @@
 -- ../../tests/interop next to the ppconform binary (a build dir in the source tree).
 local P = { name = "aedes" }
 
+local util = require "targets.util"
+
 local NODE = "/usr/bin/node"
 
 local function server_script(host)
@@ -34,7 +36,7 @@ end
 
 function P.start(h)
   local host, core, json = h.host, h.core, h.json
-  if not host.is_executable(NODE) then error(NODE .. " not found: install the Debian package nodejs", 0) end
+  util.need_executables(host, { NODE }, "install the Debian package nodejs")
   local script = server_script(host)
   local dir = host.tmpdir("ppconform-aedes")
   local ready, log = dir .. "/ready.json", dir .. "/aedes.log"
@@ -68,12 +70,6 @@ function P.start(h)
   }
 end
 
-function P.alive(state) return state.proc:alive() end
-
-function P.stop(state, host)
-  local how, crashed = state.proc:stop(5000)
-  if not state.keep then host.rmtree(state.dir) end
-  return how, crashed
-end
+util.child_processes(P, { { field = "proc" } })
 
 return P

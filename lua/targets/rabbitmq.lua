@@ -11,59 +11,19 @@
 -- listener, so there is no "plain" listener. No oracle: cases that need one skip.
 local P = { name = "rabbitmq" }
 
+local util = require "targets.util"
+
 local VERSION = "3.10.8"
 local SBIN = "/usr/lib/rabbitmq/lib/rabbitmq_server-" .. VERSION .. "/sbin"
 local ENV, EPMD = "/usr/bin/env", "/usr/bin/epmd"
 local START_MS = 28000 -- the runner gives start() 30 s (times --timeout-scale)
 
--- A port in 20000..32767 (below Linux's ephemeral range) that nothing answers on now.
-local function free_port(core)
-  for _ = 1, 50 do
-    local port = math.random(20000, 32767)
-    local s, inprog = core.connect("127.0.0.1:" .. port, nil, true)
-    if not s then return port end
-    if inprog then s:wait("w", core.now() + 200) end
-    local ok = s:finish_connect()
-    s:close()
-    if not ok then return port end
-  end
-  error("no free port found on 127.0.0.1", 0)
-end
-
--- Poll until addr accepts a connection, the process dies, or the deadline passes.
-local function wait_listening(h, proc, addr, ms, log)
-  local core = h.core
-  local deadline = core.now() + math.floor(ms * (h.opts.scale or 1))
-  while true do
-    local s, inprog = core.connect(addr, nil, true)
-    if s then
-      if inprog then s:wait("w", math.min(deadline, core.now() + 500)) end
-      local ok = s:finish_connect()
-      s:close()
-      if ok then return true end
-    end
-    local alive, how = proc:alive()
-    if not alive then
-      local tail = (log and h.host.read_file(log)) or ""
-      error(("%s exited before listening on %s (%s)%s"):format(P.name, addr, how, tail ~= "" and (":\n" .. tail:sub(-1500)) or ""), 0)
-    end
-    if core.now() >= deadline then
-      proc:stop(2000)
-      error(("%s did not listen on %s within %d ms"):format(P.name, addr, ms), 0)
-    end
-    core.sleep_until(math.min(deadline, core.now() + 20))
-  end
-end
-
 function P.start(h)
   local host, core = h.host, h.core
-  for _, bin in ipairs { SBIN .. "/rabbitmq-server", EPMD, ENV } do
-    if not host.is_executable(bin) then
-      error(bin .. " not found: install the Debian package rabbitmq-server (" .. VERSION .. ")", 0)
-    end
-  end
+  util.need_executables(host, { SBIN .. "/rabbitmq-server", EPMD, ENV },
+                         "install the Debian package rabbitmq-server (" .. VERSION .. ")")
   local dir = host.tmpdir("ppconform-rabbitmq")
-  local mqtt, amqp, dist, epmd_port = free_port(core), free_port(core), free_port(core), free_port(core)
+  local mqtt, amqp, dist, epmd_port = util.free_port(core), util.free_port(core), util.free_port(core), util.free_port(core)
   local addr = "127.0.0.1:" .. mqtt
   local conf = dir .. "/rabbitmq.conf"
   host.write_file(conf, table.concat({
@@ -106,10 +66,10 @@ function P.start(h)
   local epmd_log, log = dir .. "/epmd.log", dir .. "/rabbitmq.log"
   local epmd = host.spawn(with_env(EPMD, "-address", "127.0.0.1", "-port", tostring(epmd_port)),
                           { stdout = epmd_log, stderr = epmd_log })
-  local ok, err = pcall(wait_listening, h, epmd, "127.0.0.1:" .. epmd_port, 5000, epmd_log)
+  local ok, err = pcall(util.wait_listening, h, epmd, "127.0.0.1:" .. epmd_port, 5000, epmd_log, P.name)
   if not ok then error("epmd: " .. err, 0) end
   local proc = host.spawn(with_env(SBIN .. "/rabbitmq-server"), { stdout = log, stderr = log })
-  ok, err = pcall(wait_listening, h, proc, addr, START_MS, log)
+  ok, err = pcall(util.wait_listening, h, proc, addr, START_MS, log, P.name)
   if not ok then epmd:stop(2000); error(err, 0) end
   return {
     name = "rabbitmq", version = "rabbitmq " .. VERSION, proc = proc, epmd = epmd, pid = proc.pid, dir = dir,
