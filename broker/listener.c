@@ -13,11 +13,11 @@
 #include "net/sock.h"
 #include "quirks.h"
 
-/* Connections taken per wake of the (level-triggered) listener. One: looping until EAGAIN
- * costs a failing accept4 on most wakes (about 0.75 per connection in the connect
- * benchmark), while a listener with more pending is simply reported again by the next
- * epoll_wait, which the loop makes anyway. */
-#define ACCEPT_PER_WAKE 1
+/* Accept until EAGAIN, at most this many per wake. Taking one per wake instead (the listener
+ * is level-triggered, so epoll reports it again) saves the failing accept4 on a quiet
+ * machine but costs an extra epoll_wait per connection when the broker is short of CPU;
+ * measured the same CPU per connection cycle either way (docs/bench-broker.md). */
+#define ACCEPT_BATCH 64
 #define LISTEN_BACKLOG 1024
 
 static void on_accept(pn_loop *loop, int fd, int events, void *udata);
@@ -110,7 +110,7 @@ static void on_accept(pn_loop *loop, int fd, int events, void *udata)
     (void)loop;
     (void)events;
     ppb_listener *l = udata;
-    for (int i = 0; i < ACCEPT_PER_WAKE; i++) {
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
         pn_addr peer;
         int cfd = pn_accept(fd, &peer);
         if (cfd < 0) {
