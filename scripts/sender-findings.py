@@ -28,12 +28,19 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 HAPROXY, NGINX = "/usr/sbin/haproxy", "/usr/sbin/nginx"
 STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
 MOSQ_PUB, OPENSSL = "/usr/bin/mosquitto_pub", "/usr/bin/openssl"
 DEADLINE_S = 15.0
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../tests/interop/lib'))
+import interop_util  # noqa: E402  (shared: free_port, listening, wait_until)
+from interop_util import free_port, listening  # noqa: E402
+
+
+def wait_until(what, fn, timeout=None):
+    return interop_util.wait_until(what, fn, DEADLINE_S if timeout is None else timeout, Fail)
 RELAY_SRC = "[2001:db8::7]:40006"  # the IPv6 client nginx relays (documentation prefix)
 
 SHAPES = [  # (key, sender, configuration shown in the doc, client shown in the doc)
@@ -104,32 +111,6 @@ class World:
                 return f.read()[-n:].decode(errors="replace")
         except OSError:
             return ""
-
-
-def wait_until(what, fn, timeout=DEADLINE_S):
-    """Poll fn() until truthy; raise naming `what` at the deadline."""
-    end = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() >= end:
-            raise Fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.02)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def read_file_when(w, name, p, path, parse):

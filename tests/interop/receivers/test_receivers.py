@@ -18,42 +18,24 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 BIN, SRC = (sys.argv[1], sys.argv[2]) if len(sys.argv) >= 3 else (None, None)
 HAPROXY, NGINX, MOSQUITTO = "/usr/sbin/haproxy", "/usr/sbin/nginx", "/usr/sbin/mosquitto"
 STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
 DEADLINE_S = 10.0
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../lib'))
+import interop_util  # noqa: E402  (shared: free_port, listening, wait_until)
+from interop_util import free_port, listening  # noqa: E402
+
+
+def wait_until(what, fn, timeout=None):
+    return interop_util.wait_until(what, fn, DEADLINE_S if timeout is None else timeout)
 NGINX_V2_LIMIT = 107  # nginx 1.22: NGX_PROXY_PROTOCOL_MAX_HEADER
 
 W = {}
 PROCS = []
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def wait_until(what, fn, timeout=DEADLINE_S):
-    end = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() >= end:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def spawn(name, argv):

@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 import urllib.request
 
@@ -30,34 +29,16 @@ STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
 NODE, MOSQ_PUB = "/usr/bin/node", "/usr/bin/mosquitto_pub"
 DEADLINE_S = 10.0
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../lib'))
+import interop_util  # noqa: E402  (shared: free_port, listening, wait_until)
+from interop_util import free_port, listening  # noqa: E402
+
+
+def wait_until(what, fn, timeout=None):
+    return interop_util.wait_until(what, fn, DEADLINE_S if timeout is None else timeout)
+
 W = {}       # world: dir, procs, ports, admin address
 PROCS = []   # (name, Popen) in start order
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(what, fn, timeout=DEADLINE_S):
-    """Poll fn() until it returns a truthy value; fail naming `what` at the deadline."""
-    end = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() >= end:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.02)
-
-
-def listening(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def alive_and_listening(name, p, port):
