@@ -3,9 +3,7 @@
  * read it), and a repro command (see report.h). */
 #include "report.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,103 +11,53 @@
 #include <sys/stat.h>
 
 #include "net/addr.h"
+#include "net/pcap_frames.h"
 #include "wire.h"
 
 #define MAX_CONNS 256
 #define SEG 1400
 
+/* pcap_dump with the wire record's time: the frames builder hands each frame here. */
+typedef struct dump_sink {
+    pcap_dumper_t *dumper;
+    uint64_t t_us;
+} dump_sink;
+
+static void dump_frame(void *ctx, const uint8_t *frame, size_t len)
+{
+    dump_sink *s = ctx;
+    struct pcap_pkthdr h;
+    h.ts.tv_sec = (time_t)(s->t_us / 1000000);
+    h.ts.tv_usec = (suseconds_t)(s->t_us % 1000000);
+    h.caplen = h.len = (bpf_u_int32)len;
+    pcap_dump((u_char *)s->dumper, &h, frame);
+}
+
 typedef struct flow {
     bool open;
-    pn_addr cli, srv;
-    uint32_t cseq, sseq;
+    pn_tcp_frames tcp;
 } flow;
 
-static uint16_t csum_fold(uint32_t sum)
+/* An OPEN record's "client|server" text starts the flow's conversation with its handshake. */
+static void flow_open(flow *f, const pc_wire_rec *rec, dump_sink *sink)
 {
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (n & 1)
-        sum += (uint32_t)(p[n - 1] << 8);
-    return sum;
-}
-
-/* One IPv4/IPv6 + TCP packet from a to b. */
-static void emit(pcap_dumper_t *d, uint64_t t_us, const pn_addr *a, const pn_addr *b, uint32_t seq,
-                 uint32_t ack, uint8_t flags, const uint8_t *data, size_t len)
-{
-    static uint8_t pkt[40 + 20 + SEG];
-    size_t ip_len;
-    bool v6 = pn_addr_family(a) == AF_INET6;
-    size_t alen;
-    const uint8_t *sa = pn_addr_ip_bytes(a, &alen), *da = pn_addr_ip_bytes(b, &alen);
-    if (!sa || !da)
+    f->open = false;
+    char text[200];
+    size_t n = rec->len < sizeof text - 1 ? rec->len : sizeof text - 1;
+    memcpy(text, rec->data, n);
+    text[n] = '\0';
+    char *bar = strchr(text, '|');
+    if (!bar)
         return;
-    uint8_t *tcp;
-    uint32_t sum = 0;
-    size_t tcp_len = 20 + len;
-    if (v6) {
-        ip_len = 40;
-        memset(pkt, 0, 40);
-        pkt[0] = 0x60;
-        pkt[4] = (uint8_t)(tcp_len >> 8);
-        pkt[5] = (uint8_t)tcp_len;
-        pkt[6] = 6;
-        pkt[7] = 64;
-        memcpy(pkt + 8, sa, 16);
-        memcpy(pkt + 24, da, 16);
-        sum = csum_add(sum, sa, 16);
-        sum = csum_add(sum, da, 16);
-    } else {
-        ip_len = 20;
-        memset(pkt, 0, 20);
-        pkt[0] = 0x45;
-        uint16_t tot = (uint16_t)(20 + tcp_len);
-        pkt[2] = (uint8_t)(tot >> 8);
-        pkt[3] = (uint8_t)tot;
-        pkt[6] = 0x40; /* DF */
-        pkt[8] = 64;
-        pkt[9] = 6;
-        memcpy(pkt + 12, sa, 4);
-        memcpy(pkt + 16, da, 4);
-        uint16_t c = csum_fold(csum_add(0, pkt, 20));
-        pkt[10] = (uint8_t)(c >> 8);
-        pkt[11] = (uint8_t)c;
-        sum = csum_add(sum, sa, 4);
-        sum = csum_add(sum, da, 4);
-    }
-    sum += 6 + (uint32_t)tcp_len;
-    tcp = pkt + ip_len;
-    memset(tcp, 0, 20);
-    uint16_t sp = pn_addr_port(a), dp = pn_addr_port(b);
-    tcp[0] = (uint8_t)(sp >> 8); tcp[1] = (uint8_t)sp;
-    tcp[2] = (uint8_t)(dp >> 8); tcp[3] = (uint8_t)dp;
-    uint32_t nseq = htonl(seq), nack = htonl(ack);
-    memcpy(tcp + 4, &nseq, 4);
-    memcpy(tcp + 8, &nack, 4);
-    tcp[12] = 0x50;
-    tcp[13] = flags;
-    tcp[14] = 0xff; tcp[15] = 0xff;
-    if (len)
-        memcpy(tcp + 20, data, len);
-    sum = csum_add(sum, tcp, tcp_len);
-    uint16_t c = csum_fold(sum);
-    tcp[16] = (uint8_t)(c >> 8);
-    tcp[17] = (uint8_t)c;
-    struct pcap_pkthdr h;
-    h.ts.tv_sec = (time_t)(t_us / 1000000);
-    h.ts.tv_usec = (suseconds_t)(t_us % 1000000);
-    h.caplen = h.len = (bpf_u_int32)(ip_len + tcp_len);
-    pcap_dump((u_char *)d, &h, pkt);
+    *bar = '\0';
+    pn_addr cli, srv;
+    if (pn_addr_parse(text, &cli) < 0 || pn_addr_parse(bar + 1, &srv) < 0)
+        return;
+    if (pn_tcp_frames_init(&f->tcp, PN_LINK_RAW_IP, &cli, &srv, 1000, 5000, SEG, dump_frame, sink) < 0)
+        return;
+    f->open = true;
+    pn_tcp_frames_handshake(&f->tcp);
 }
-
-enum { F_FIN = 0x01, F_SYN = 0x02, F_RST = 0x04, F_PSH = 0x08, F_ACK = 0x10 };
 
 int pc_wire_to_pcap(const pc_sbuf *wire, const char *path, char *err, size_t errcap)
 {
@@ -118,8 +66,8 @@ int pc_wire_to_pcap(const pc_sbuf *wire, const char *path, char *err, size_t err
         snprintf(err, errcap, "pcap_open_dead failed");
         return -1;
     }
-    pcap_dumper_t *d = pcap_dump_open(p, path);
-    if (!d) {
+    dump_sink sink = {pcap_dump_open(p, path), 0};
+    if (!sink.dumper) {
         snprintf(err, errcap, "%s: %s", path, pcap_geterr(p));
         pcap_close(p);
         return -1;
@@ -129,49 +77,31 @@ int pc_wire_to_pcap(const pc_sbuf *wire, const char *path, char *err, size_t err
     size_t off = 0;
     pc_wire_rec rec;
     uint64_t base = 1700000000ull * 1000000ull; /* a fixed epoch: the capture is synthetic */
-    while (pc_wire_next(wire, &off, &rec)) {
+    int rc = 0;
+    while (rc == 0 && pc_wire_next(wire, &off, &rec)) {
         flow *f = &flows[rec.conn % MAX_CONNS];
-        uint64_t t = base + rec.t_us;
+        sink.t_us = base + rec.t_us;
         if (rec.kind == PC_WIRE_OPEN) {
-            char text[200];
-            size_t n = rec.len < sizeof text - 1 ? rec.len : sizeof text - 1;
-            memcpy(text, rec.data, n);
-            text[n] = '\0';
-            char *bar = strchr(text, '|');
-            if (!bar)
-                continue;
-            *bar = '\0';
-            if (pn_addr_parse(text, &f->cli) < 0 || pn_addr_parse(bar + 1, &f->srv) < 0)
-                continue;
-            f->open = true;
-            f->cseq = 1000;
-            f->sseq = 5000;
-            emit(d, t, &f->cli, &f->srv, f->cseq++, 0, F_SYN, NULL, 0);
-            emit(d, t, &f->srv, &f->cli, f->sseq++, f->cseq, F_SYN | F_ACK, NULL, 0);
-            emit(d, t, &f->cli, &f->srv, f->cseq, f->sseq, F_ACK, NULL, 0);
+            flow_open(f, &rec, &sink);
             continue;
         }
         if (!f->open)
             continue;
         bool c2s = rec.dir == PC_WIRE_C2S;
-        const pn_addr *a = c2s ? &f->cli : &f->srv, *b = c2s ? &f->srv : &f->cli;
-        uint32_t *seq = c2s ? &f->cseq : &f->sseq, ack = c2s ? f->sseq : f->cseq;
         if (rec.kind == PC_WIRE_DATA) {
-            for (size_t i = 0; i < rec.len; i += SEG) {
-                size_t n = rec.len - i < SEG ? rec.len - i : SEG;
-                emit(d, t, a, b, *seq, ack, F_PSH | F_ACK, rec.data + i, n);
-                *seq += (uint32_t)n;
-            }
+            rc = pn_tcp_frames_data(&f->tcp, c2s, rec.data, rec.len);
         } else if (rec.kind == PC_WIRE_FIN) {
-            emit(d, t, a, b, (*seq)++, ack, F_FIN | F_ACK, NULL, 0);
+            pn_tcp_frames_fin(&f->tcp, c2s);
         } else if (rec.kind == PC_WIRE_RST) {
-            emit(d, t, a, b, *seq, ack, F_RST | F_ACK, NULL, 0);
+            pn_tcp_frames_rst(&f->tcp, c2s);
             f->open = false;
         }
     }
-    pcap_dump_close(d);
+    pcap_dump_close(sink.dumper);
     pcap_close(p);
-    return 0;
+    if (rc < 0)
+        snprintf(err, errcap, "%s: out of memory", path);
+    return rc;
 }
 
 static void safe_name(const char *id, char *out, size_t cap)
