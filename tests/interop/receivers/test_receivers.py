@@ -13,37 +13,21 @@ live in one temp dir, removed at the end. Loopback only.
 """
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import unittest
 
 BIN, SRC = (sys.argv[1], sys.argv[2]) if len(sys.argv) >= 3 else (None, None)
-HAPROXY, NGINX, MOSQUITTO = "/usr/sbin/haproxy", "/usr/sbin/nginx", "/usr/sbin/mosquitto"
-STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
 DEADLINE_S = 10.0
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../lib'))
-import interop_util  # noqa: E402  (shared: free_port, listening, wait_until)
-from interop_util import free_port, listening  # noqa: E402
+import interop_util  # noqa: E402  (shared: World, configs, peer paths, free_port)
+from interop_util import (HAPROXY, MOSQUITTO, NGINX, STREAM_MODULE, free_port,  # noqa: E402
+                          haproxy_config, nginx_stream_config)
 
-
-def wait_until(what, fn, timeout=None):
-    return interop_util.wait_until(what, fn, DEADLINE_S if timeout is None else timeout)
 NGINX_V2_LIMIT = 107  # nginx 1.22: NGX_PROXY_PROTOCOL_MAX_HEADER
 
-W = {}
-PROCS = []
-
-
-def spawn(name, argv):
-    log = open(os.path.join(W["dir"], name + ".out"), "wb")
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    log.close()  # the child has its own descriptor
-    PROCS.append((name, p))
-    return p
+W = {}  # world (interop_util.World: temp dir and children), ports, log paths
 
 
 def read(path):
@@ -54,36 +38,22 @@ def read(path):
         return ""
 
 
-def started(name, p, port):
-    if p.poll() is not None:
-        raise AssertionError(f"{name} exited {p.returncode}: {read(os.path.join(W['dir'], name + '.out'))[-1500:]}")
-    return listening(port)
-
-
 def setUpModule():
     missing = [p for p in (HAPROXY, NGINX, MOSQUITTO, STREAM_MODULE) if not os.path.exists(p)]
     if missing:
         print("test_receivers: peers missing: " + ", ".join(missing), file=sys.stderr)
         sys.exit(1 if os.environ.get("CI") == "true" else 77)
-    d = W["dir"] = tempfile.mkdtemp(prefix="ppc-receivers-")
+    w = W["world"] = interop_util.World("ppc-receivers-", DEADLINE_S)
     # Mosquitto behind both, so a header followed by CONNECT gets a real CONNACK
     mport = free_port()
-    with open(os.path.join(d, "mosquitto.conf"), "w") as f:
+    with open(w.path("mosquitto.conf"), "w") as f:
         f.write(f"allow_anonymous true\npersistence false\nlog_dest stderr\nlistener {mport} 127.0.0.1\n")
-    p = spawn("mosquitto", [MOSQUITTO, "-c", os.path.join(d, "mosquitto.conf")])
-    wait_until("mosquitto", lambda: started("mosquitto", p, mport))
+    p = w.spawn("mosquitto", [MOSQUITTO, "-c", w.path("mosquitto.conf")])
+    w.wait_until("mosquitto", lambda: w.alive_and_listening("mosquitto", p, mport))
 
     hport = W["haproxy"] = free_port()
-    with open(os.path.join(d, "haproxy.cfg"), "w") as f:
-        f.write(f"""global
-    log stdout format raw local0
-defaults
-    mode tcp
-    log global
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-frontend fe_recv
+    with open(w.path("haproxy.cfg"), "w") as f:
+        f.write(haproxy_config(f"""frontend fe_recv
     bind 127.0.0.1:{hport} accept-proxy
     # logged when the connection starts, so a line exists as soon as the header is decoded
     option logasap
@@ -91,22 +61,14 @@ frontend fe_recv
     default_backend be
 backend be
     server mosquitto 127.0.0.1:{mport}
-""")
-    p = spawn("haproxy", [HAPROXY, "-db", "-f", os.path.join(d, "haproxy.cfg")])
-    wait_until("haproxy", lambda: started("haproxy", p, hport))
+""", timeout="10s"))
+    p = w.spawn("haproxy", [HAPROXY, "-db", "-f", w.path("haproxy.cfg")])
+    w.wait_until("haproxy", lambda: w.alive_and_listening("haproxy", p, hport))
 
     nport = W["nginx"] = free_port()
-    W["nginx_access"], W["nginx_error"] = os.path.join(d, "nginx-access.log"), os.path.join(d, "nginx-error.log")
-    with open(os.path.join(d, "nginx.conf"), "w") as f:
-        f.write(f"""load_module {STREAM_MODULE};
-daemon off;
-master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {W['nginx_error']} info;
-events {{ worker_connections 64; }}
-stream {{
-    log_format pp 'RECV pp_src=$proxy_protocol_addr:$proxy_protocol_port pp_dst=$proxy_protocol_server_addr:$proxy_protocol_server_port';
+    W["nginx_access"], W["nginx_error"] = w.path("nginx-access.log"), w.path("nginx-error.log")
+    with open(w.path("nginx.conf"), "w") as f:
+        f.write(nginx_stream_config(STREAM_MODULE, w.dir, W["nginx_error"], f"""    log_format pp 'RECV pp_src=$proxy_protocol_addr:$proxy_protocol_port pp_dst=$proxy_protocol_server_addr:$proxy_protocol_server_port';
     # written when the session ends: every send below closes its connection
     access_log {W['nginx_access']} pp;
     server {{
@@ -114,23 +76,14 @@ stream {{
         proxy_protocol_timeout 3s;
         proxy_pass 127.0.0.1:{mport};
     }}
-}}
-""")
-    p = spawn("nginx", [NGINX, "-e", W["nginx_error"], "-c", os.path.join(d, "nginx.conf")])
-    wait_until("nginx", lambda: started("nginx", p, nport))
+"""))
+    p = w.spawn("nginx", [NGINX, "-e", W["nginx_error"], "-c", w.path("nginx.conf")])
+    w.wait_until("nginx", lambda: w.alive_and_listening("nginx", p, nport))
 
 
 def tearDownModule():
-    for _, p in reversed(PROCS):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-    if W.get("dir") and not os.environ.get("PPC_KEEP"):
-        shutil.rmtree(W["dir"], ignore_errors=True)
+    if W.get("world"):
+        W["world"].stop()  # each child by its PID, newest first; then the temp dir
 
 
 def header_len(args):
@@ -154,7 +107,7 @@ def send(port, args, expect="connack=0"):
 
 
 def log_line(path, needle):
-    return wait_until(f"'{needle}' in {os.path.basename(path)}",
+    return W["world"].wait_until(f"'{needle}' in {os.path.basename(path)}",
                       lambda: next((l for l in read(path).splitlines() if needle in l), None))
 
 
@@ -201,7 +154,7 @@ class HAProxyReceiver(unittest.TestCase):
         src, shown = Counter.source(v6)
         dst = "[2001:db8::1]:1883" if v6 else "198.51.100.1:1883"
         send(W["haproxy"], [*args, "--src", src, "--dst", dst])
-        line = log_line(os.path.join(W["dir"], "haproxy.out"), f"client={shown} ")
+        line = log_line(W["world"].path("haproxy.log"), f"client={shown} ")
         if authority:
             self.assertIn(f"authority={authority}", line)
         if unique_id:
@@ -233,7 +186,7 @@ class NginxReceiver(unittest.TestCase):
             # nginx 1.22 cannot take it: a refusal (no CONNACK) and one more "header is too large"
             before = read(W["nginx_error"]).count("header is too large")
             send(W["nginx"], full, expect="close")
-            wait_until("nginx logging 'header is too large' for this header",
+            W["world"].wait_until("nginx logging 'header is too large' for this header",
                        lambda: read(W["nginx_error"]).count("header is too large") > before)
             return
         send(W["nginx"], full)

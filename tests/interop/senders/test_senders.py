@@ -15,52 +15,20 @@ temp dir that is removed at the end. Loopback only.
 """
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import unittest
 import urllib.request
 
 BIN, SRC = (sys.argv[1], sys.argv[2]) if len(sys.argv) >= 3 else (None, None)
-HAPROXY, NGINX = "/usr/sbin/haproxy", "/usr/sbin/nginx"
-STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
-NODE, MOSQ_PUB = "/usr/bin/node", "/usr/bin/mosquitto_pub"
 DEADLINE_S = 10.0
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../lib'))
-import interop_util  # noqa: E402  (shared: free_port, listening, wait_until)
-from interop_util import free_port, listening  # noqa: E402
+import interop_util  # noqa: E402  (shared: World, make_pki, configs, peer paths, free_port)
+from interop_util import (HAPROXY, MOSQ_PUB, NGINX, NODE, STREAM_MODULE, free_port,  # noqa: E402
+                          haproxy_config, nginx_stream_config)
 
-
-def wait_until(what, fn, timeout=None):
-    return interop_util.wait_until(what, fn, DEADLINE_S if timeout is None else timeout)
-
-W = {}       # world: dir, procs, ports, admin address
-PROCS = []   # (name, Popen) in start order
-
-
-def alive_and_listening(name, p, port):
-    if p.poll() is not None:
-        raise AssertionError(f"{name} exited {p.returncode}: {log_tail(name)}")
-    return listening(port)
-
-
-def spawn(name, argv, **kw):
-    log = open(os.path.join(W["dir"], name + ".log"), "wb")
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, **kw)
-    log.close()  # the child has its own descriptor
-    PROCS.append((name, p))
-    return p
-
-
-def log_tail(name, n=2000):
-    try:
-        with open(os.path.join(W["dir"], name + ".log"), "rb") as f:
-            return f.read()[-n:].decode(errors="replace")
-    except OSError:
-        return ""
+W = {}       # world (interop_util.World: temp dir and children), ports, admin address
 
 
 def run_client(argv, timeout=DEADLINE_S, **kw):
@@ -71,68 +39,26 @@ def run_client(argv, timeout=DEADLINE_S, **kw):
     return r
 
 
-def openssl(*args):
-    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=30, cwd=W["dir"])
-
-
-def make_pki(d):
-    """A throwaway CA, a server certificate (localhost, 127.0.0.1) and a client certificate (CN alice)."""
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-            "-days", "2", "-subj", "/CN=ppconform interop CA")
-    with open(os.path.join(d, "server.ext"), "w") as f:
-        f.write("subjectAltName=DNS:localhost,DNS:broker.example,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
-    with open(os.path.join(d, "client.ext"), "w") as f:
-        f.write("extendedKeyUsage=clientAuth\n")
-    for name, cn in (("server", "localhost"), ("alice", "alice")):
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
-                "-subj", f"/CN={cn}")
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                "-out", f"{name}.crt", "-days", "2", "-extfile",
-                "server.ext" if name == "server" else "client.ext")
-    with open(os.path.join(d, "server.pem"), "wb") as out:  # HAProxy's crt: certificate then key
-        for part in ("server.crt", "server.key"):
-            with open(os.path.join(d, part), "rb") as f:
-                out.write(f.read())
-
-
-def start_ppbroker(d):
-    conf, ready = os.path.join(d, "ppbroker.conf"), os.path.join(d, "ready.json")
+def start_ppbroker(w):
+    conf, ready = w.path("ppbroker.conf"), w.path("ready.json")
     with open(conf, "w") as f:
         f.write("allow_anonymous = on\nlog.console.level = info\nadmin.listener = 127.0.0.1:0\n"
                 "listener.tcp.pp = 127.0.0.1:0\nlistener.tcp.pp.proxy_protocol = on\n"
                 "listener.tcp.pp.proxy_protocol_versions = 1,2\n"
                 "listener.tcp.cn = 127.0.0.1:0\nlistener.tcp.cn.proxy_protocol = on\n"
                 "listener.tcp.cn.proxy_protocol_use_cn_as_username = on\n")
-    p = spawn("ppbroker", [os.path.join(BIN, "ppbroker"), "-c", conf, "--ready-file", ready])
-
-    def ready_info():
-        if p.poll() is not None:
-            raise AssertionError(f"ppbroker exited {p.returncode}: {log_tail('ppbroker')}")
-        try:
-            with open(ready) as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return None
-    info = wait_until("ppbroker's ready file", ready_info)
+    p = w.spawn("ppbroker", [os.path.join(BIN, "ppbroker"), "-c", conf, "--ready-file", ready])
+    info = w.wait_ready_file("ppbroker", p, ready, json.loads)
     W["admin"] = info["admin"]
     W["pp"] = info["listeners"]["pp"]["address"]
     W["cn"] = info["listeners"]["cn"]["address"]
 
 
-def start_haproxy(d):
+def start_haproxy(w):
     ports = {k: free_port() for k in ("v1", "v2", "v2opts", "cn")}
     W["hap"] = ports
-    pki = d
-    cfg = f"""global
-    log stdout format raw local0
-    maxconn 256
-defaults
-    mode tcp
-    log global
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-frontend fe_v1
+    pki = w.dir
+    cfg = haproxy_config(f"""frontend fe_v1
     bind 127.0.0.1:{ports['v1']}
     default_backend be_v1
 backend be_v1
@@ -156,39 +82,29 @@ backend be_cn
 backend be_check
     # health checks only: check-send-proxy makes each check open with a v2 LOCAL header
     server broker {W['pp']} send-proxy-v2 check check-send-proxy inter 200ms
-"""
-    path = os.path.join(d, "haproxy.cfg")
+""")
+    path = w.path("haproxy.cfg")
     with open(path, "w") as f:
         f.write(cfg)
     run_client([HAPROXY, "-c", "-q", "-f", path])
-    p = spawn("haproxy", [HAPROXY, "-db", "-f", path])
+    p = w.spawn("haproxy", [HAPROXY, "-db", "-f", path])
     for port in ports.values():
-        wait_until(f"HAProxy listening on {port}", lambda port=port: alive_and_listening("haproxy", p, port))
+        w.wait_until(f"HAProxy listening on {port}", lambda port=port: w.alive_and_listening("haproxy", p, port))
 
 
-def start_nginx(d):
+def start_nginx(w):
     port = free_port()
     W["ngx"] = port
-    errlog = os.path.join(d, "nginx-error.log")
-    path = os.path.join(d, "nginx.conf")
+    errlog, path = w.path("nginx-error.log"), w.path("nginx.conf")
     with open(path, "w") as f:
-        f.write(f"""load_module {STREAM_MODULE};
-daemon off;
-master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {errlog} info;
-events {{ worker_connections 64; }}
-stream {{
-    server {{
+        f.write(nginx_stream_config(STREAM_MODULE, w.dir, errlog, f"""    server {{
         listen 127.0.0.1:{port};
         proxy_pass {W['pp']};
         proxy_protocol on;
     }}
-}}
-""")
-    p = spawn("nginx", [NGINX, "-e", errlog, "-c", path])
-    wait_until(f"nginx listening on {port}", lambda: alive_and_listening("nginx", p, port))
+"""))
+    p = w.spawn("nginx", [NGINX, "-e", errlog, "-c", path])
+    w.wait_until(f"nginx listening on {port}", lambda: w.alive_and_listening("nginx", p, port))
 
 
 def setUpModule():
@@ -202,25 +118,16 @@ def setUpModule():
     if missing:
         print("test_senders: interop peers missing: " + ", ".join(missing), file=sys.stderr)
         sys.exit(1 if os.environ.get("CI") == "true" else 77)
-    W["dir"] = tempfile.mkdtemp(prefix="ppc-senders-")
-    make_pki(W["dir"])
-    start_ppbroker(W["dir"])
-    start_haproxy(W["dir"])
-    start_nginx(W["dir"])
+    w = W["world"] = interop_util.World("ppc-senders-", DEADLINE_S)
+    interop_util.make_pki(w.dir, "ppconform interop CA", "DNS:localhost,DNS:broker.example,IP:127.0.0.1")
+    start_ppbroker(w)
+    start_haproxy(w)
+    start_nginx(w)
 
 
 def tearDownModule():
-    # reverse start order, each by its PID; KILL only after a bounded wait
-    for name, p in reversed(PROCS):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-    if W.get("dir") and not os.environ.get("PPC_KEEP"):
-        shutil.rmtree(W["dir"], ignore_errors=True)
+    if W.get("world"):
+        W["world"].stop()  # each child by its PID, newest first; then the temp dir
 
 
 def events():
@@ -238,11 +145,11 @@ def session_of(cid):
                     if h.get("type") == "proxy_header" and h.get("conn") == e.get("conn"):
                         return e, h.get("proxy") or {}
         return None
-    return wait_until(f"ppbroker's events for client {cid}", find)
+    return W["world"].wait_until(f"ppbroker's events for client {cid}", find)
 
 
 def pki(name):
-    return os.path.join(W["dir"], name)
+    return W["world"].path(name)
 
 
 def paho_publish(port, cid, source, tls=False):
@@ -343,7 +250,7 @@ class HAProxySenders(unittest.TestCase):
         def local_headers():
             return [e for e in events() if e.get("type") == "proxy_header"
                     and (e.get("proxy") or {}).get("command") == "LOCAL"]
-        found = wait_until("a LOCAL header from HAProxy's health checks", local_headers)
+        found = W["world"].wait_until("a LOCAL header from HAProxy's health checks", local_headers)
         e = found[0]
         self.assertEqual(e["proxy"].get("version"), 2, e)
         self.assertEqual(e.get("attributed_peer"), e.get("real_peer"), "LOCAL keeps the real peer")
