@@ -14,10 +14,12 @@
 
 #include "config.h"
 #include "engine.h"
+#include "freelist.h"
 #include "net/addr.h"
 #include "net/buf.h"
 #include "net/sock.h"
 #include "net/loop.h"
+#include "net/timeout_queue.h"
 #include "net/tls.h"
 #include "proxy/proxy.h"
 
@@ -41,6 +43,9 @@ typedef struct ppb_listener {
     pn_tls_ctx *tls;            /* ssl listeners */
     unsigned nconns;
     uint64_t accepted_total;
+    /* connections in the PROXY stage: all wait pp_timeout_ms, so one FIFO and one loop
+     * timer serve them (proxy_stage.c) */
+    pn_tq header_timeouts;
 } ppb_listener;
 
 enum ppb_conn_state { CONN_PROXY = 0, CONN_MQTT = 1, CONN_CLOSING = 2, CONN_TLS = 3 };
@@ -64,7 +69,8 @@ typedef struct ppb_conn {
     size_t hlen, hcap;
     unsigned reads;              /* reads that fed the header */
     size_t first_read_len;       /* for wrong-address-on-split */
-    uint64_t header_timer;
+    pn_tq_entry header_tq;       /* in l->header_timeouts while the header is awaited */
+    uint64_t tls_timer;          /* TLS handshake deadline (tls_stage.c) */
 
     /* What the header said, kept for rendering on demand (NULL = no header; proxy_view.h) */
     struct ppb_proxy_rec *proxy;
@@ -87,7 +93,7 @@ typedef struct ppb_conn {
     bool close_requested;
     char close_reason[96];
     uint64_t close_timer;
-    uint64_t reap_timer;
+    pn_tq_entry reap_tq;         /* in b->reaps once a close is requested */
 } ppb_conn;
 
 /* A counter of refused connections per listener and reason (for /metrics). */
@@ -106,6 +112,10 @@ struct ppb_broker {
     size_t nlisteners;
     int reserve_fd;              /* spare fd given up to shed a connection on EMFILE */
     ppb_conn *conns;             /* list head */
+    /* connections whose close was requested, finished after the loop pass's I/O by one
+     * zero-delay timer for all of them (never from inside an engine callback) */
+    pn_tq reaps;
+    ppb_freelist conn_blocks;    /* recycled ppb_conn memory (conn.c) */
     size_t nconns;
     uint64_t next_conn_id;
     uint64_t started_ms;
@@ -126,6 +136,8 @@ int ppb_listeners_open(ppb_broker *b, char *err, size_t errcap);
 void ppb_listeners_close(ppb_broker *b);
 
 /* conn.c */
+/* The broker's reap queue (once, after the loop exists). */
+void ppb_conns_init(ppb_broker *b);
 ppb_conn *ppb_conn_new(ppb_broker *b, ppb_listener *l, int fd, const pn_addr *peer);
 /* Begin MQTT: attach the engine and hand it `data` (bytes after the header). */
 void ppb_conn_start_mqtt(ppb_conn *c, const br_client_info *extra, const uint8_t *data, size_t len);
@@ -153,6 +165,8 @@ pn_io ppb_conn_read(ppb_conn *c, void *buf, size_t cap, size_t *n);
 pn_io ppb_conn_write(ppb_conn *c, const void *buf, size_t len, size_t *n);
 
 /* proxy_stage.c */
+/* The listener's header-timeout queue (ppb_listeners_open). */
+void ppb_proxy_stage_init_listener(ppb_listener *l);
 void ppb_proxy_stage_begin(ppb_conn *c);
 /* Readable in CONN_PROXY state. */
 void ppb_proxy_stage_on_readable(ppb_conn *c);

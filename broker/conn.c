@@ -25,9 +25,17 @@ static size_t out_cap(const ppb_broker *b)
     return cap < 262144 ? 262144 : cap;
 }
 
+static void reap_cb(pn_tq *q, pn_tq_entry *entry, void *udata);
+
+void ppb_conns_init(ppb_broker *b)
+{
+    pn_tq_init(&b->reaps, b->loop, 0, reap_cb, b);
+    b->conn_blocks = (ppb_freelist)PPB_FREELIST_INIT(ppb_conn, 256);
+}
+
 ppb_conn *ppb_conn_new(ppb_broker *b, ppb_listener *l, int fd, const pn_addr *peer)
 {
-    ppb_conn *c = calloc(1, sizeof(*c));
+    ppb_conn *c = ppb_freelist_get(&b->conn_blocks);
     if (!c)
         return NULL;
     c->b = b;
@@ -39,7 +47,7 @@ ppb_conn *ppb_conn_new(ppb_broker *b, ppb_listener *l, int fd, const pn_addr *pe
     ppb_addr_text(peer, c->real_peer_text, sizeof(c->real_peer_text)); /* formatted once, here */
     c->attributed = *peer;
     if (pn_loop_watch(b->loop, fd, PN_READABLE, conn_on_event, c) != 0) {
-        free(c);
+        ppb_freelist_put(&b->conn_blocks, c);
         return NULL;
     }
     c->next = b->conns;
@@ -55,12 +63,12 @@ ppb_conn *ppb_conn_new(ppb_broker *b, ppb_listener *l, int fd, const pn_addr *pe
 static void conn_free(ppb_conn *c)
 {
     ppb_broker *b = c->b;
-    if (c->header_timer)
-        pn_timer_cancel(b->loop, c->header_timer);
+    pn_tq_remove(&c->l->header_timeouts, &c->header_tq);
+    pn_tq_remove(&b->reaps, &c->reap_tq);
+    if (c->tls_timer)
+        pn_timer_cancel(b->loop, c->tls_timer);
     if (c->close_timer)
         pn_timer_cancel(b->loop, c->close_timer);
-    if (c->reap_timer)
-        pn_timer_cancel(b->loop, c->reap_timer);
     if (c->tls)
         pn_tls_free(c->tls);
     if (c->fd >= 0) {
@@ -81,7 +89,7 @@ static void conn_free(ppb_conn *c)
     ppb_proxy_rec_unref(c->proxy);
     free(c->forced_username);
     free(c->refuse_message);
-    free(c);
+    ppb_freelist_put(&b->conn_blocks, c);
 }
 
 void ppb_conn_reject(ppb_conn *c, const char *type, const char *reason, const char *refs, const char *message)
@@ -99,12 +107,11 @@ void ppb_conn_reject(ppb_conn *c, const char *type, const char *reason, const ch
 
 /* ---- engine callbacks ------------------------------------------------------------------ */
 
-static void reap_cb(pn_loop *loop, uint64_t id, void *udata)
+static void reap_cb(pn_tq *q, pn_tq_entry *entry, void *udata)
 {
-    (void)loop;
-    (void)id;
-    ppb_conn *c = udata;
-    c->reap_timer = 0;
+    (void)q;
+    (void)udata;
+    ppb_conn *c = (ppb_conn *)((char *)entry - offsetof(ppb_conn, reap_tq));
     if (!c->close_requested || pn_buf_empty(&c->out) || c->fd < 0)
         conn_finish(c);
     /* else: conn_on_event finishes once the output drained (or close_timer fires) */
@@ -138,8 +145,7 @@ static void request_close(ppb_conn *c, const char *reason)
     c->close_requested = true;
     copy_bounded(c->close_reason, sizeof(c->close_reason), reason);
     c->state = CONN_CLOSING;
-    if (!c->reap_timer)
-        c->reap_timer = pn_timer_add(c->b->loop, 0, reap_cb, c);
+    pn_tq_add(&c->b->reaps, &c->reap_tq); /* out of memory for the loop timer: the peer's FIN ends it */
     /* Nothing left to send (the usual case, e.g. after DISCONNECT): the zero-delay reap,
      * run after this loop pass's I/O, finishes the connection, so there is no need to stop
      * reading (CONN_CLOSING ignores input) nor a flush deadline. ops_send adds nothing
@@ -203,9 +209,6 @@ void ppb_conn_start_mqtt(ppb_conn *c, const br_client_info *extra, const uint8_t
         info = *extra;
     else
         memset(&info, 0, sizeof(info));
-    info.listener = c->l->cfg->name;
-    info.real_peer = c->real_peer_text;
-    info.attributed_peer = c->attributed_text[0] ? c->attributed_text : c->real_peer_text;
     info.attributed_addr = pn_addr_sa(&c->attributed);
     c->state = CONN_MQTT;
     c->client = br_engine_attach(c->b->engine, c, &info);

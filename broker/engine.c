@@ -128,10 +128,7 @@ void br_client_end_session(br_client *c)
         pn_timer_cancel(c->e->loop, c->keepalive_timer);
         c->keepalive_timer = 0;
     }
-    if (c->connect_timer) {
-        pn_timer_cancel(c->e->loop, c->connect_timer);
-        c->connect_timer = 0;
-    }
+    pn_tq_remove(&c->e->connect_timeouts, &c->connect_tq);
     br_session *s = c->session;
     if (!s)
         return;
@@ -244,14 +241,13 @@ int br_send_packet(br_client *c, const mqtt_packet *p)
 
 /* ---- timers -------------------------------------------------------------------------------- */
 
-static void on_connect_timeout(pn_loop *loop, uint64_t id, void *ud)
+static void on_connect_timeout(pn_tq *q, pn_tq_entry *entry, void *ud)
 {
-    (void)loop;
-    (void)id;
-    br_client *c = ud;
+    (void)q;
+    (void)ud;
+    br_client *c = (br_client *)((char *)entry - offsetof(br_client, connect_tq));
     br_engine *e = c->e;
     br_enter(e);
-    c->connect_timer = 0;
     if (c->state == BR_C_AWAIT_CONNECT)
         br_close_client(c, mqtt_error_name(MQTT_ERR_TIMEOUT), -1);
     br_leave(e);
@@ -278,10 +274,7 @@ static void on_keepalive(pn_loop *loop, uint64_t id, void *ud)
 
 void br_client_start_keepalive(br_client *c)
 {
-    if (c->connect_timer) {
-        pn_timer_cancel(c->e->loop, c->connect_timer);
-        c->connect_timer = 0;
-    }
+    pn_tq_remove(&c->e->connect_timeouts, &c->connect_tq);
     if (c->keep_alive)
         c->keepalive_timer = pn_timer_add(c->e->loop, (uint64_t)c->keep_alive * 1500u, on_keepalive, c);
 }
@@ -309,6 +302,9 @@ br_engine *br_engine_new(const br_engine_opts *opts, pn_loop *loop, br_conn_ops 
     normalise_opts(&e->opts);
     e->opts.password_file = NULL; /* not kept: the caller's string may go away */
     e->loop = loop;
+    pn_tq_init(&e->connect_timeouts, loop, e->opts.connect_timeout_ms, on_connect_timeout, e);
+    e->client_blocks = (ppb_freelist)PPB_FREELIST_INIT(br_client, 256);
+    e->session_blocks = (ppb_freelist)PPB_FREELIST_INIT(br_session, 256);
     e->ops = ops;
     e->sink = sink;
     e->retained.max = e->opts.max_retained;
@@ -327,8 +323,7 @@ static void client_free(br_client *c)
     br_engine *e = c->e;
     if (c->keepalive_timer)
         pn_timer_cancel(e->loop, c->keepalive_timer);
-    if (c->connect_timer)
-        pn_timer_cancel(e->loop, c->connect_timer);
+    pn_tq_remove(&e->connect_timeouts, &c->connect_tq);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -341,15 +336,12 @@ static void client_free(br_client *c)
             free(c->aliases[i]);
         free(c->aliases);
     }
-    free(c->listener);
-    free(c->real_peer);
-    free(c->attributed_peer);
     free(c->forced_username);
     free(c->refuse_message);
     free(c->client_id);
     free(c->username);
     free(c->rx);
-    free(c);
+    ppb_freelist_put(&e->client_blocks, c);
 }
 
 void br_engine_shutdown(br_engine *e)
@@ -372,6 +364,9 @@ void br_engine_free(br_engine *e)
     }
     while (e->sessions)
         br_session_destroy(e->sessions);
+    pn_tq_close(&e->connect_timeouts);
+    ppb_freelist_drain(&e->client_blocks);
+    ppb_freelist_drain(&e->session_blocks);
     br_retain_clear(&e->retained);
     br_passwd_free(e->passwd);
     free(e->table);
@@ -382,7 +377,7 @@ void br_engine_free(br_engine *e)
 
 br_client *br_engine_attach(br_engine *e, void *conn, const br_client_info *info)
 {
-    br_client *c = calloc(1, sizeof *c);
+    br_client *c = ppb_freelist_get(&e->client_blocks);
     if (!c)
         return NULL;
     c->e = e;
@@ -391,9 +386,6 @@ br_client *br_engine_attach(br_engine *e, void *conn, const br_client_info *info
     c->out_receive_max = 65535;
     c->out_max_packet = MQTT_MAX_PACKET;
     if (info) {
-        c->listener = dup_or_null(info->listener);
-        c->real_peer = dup_or_null(info->real_peer);
-        c->attributed_peer = dup_or_null(info->attributed_peer);
         if (info->attributed_addr) {
             size_t len = info->attributed_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                          : info->attributed_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
@@ -419,7 +411,10 @@ br_client *br_engine_attach(br_engine *e, void *conn, const br_client_info *info
     e->clients = c;
     e->nclients++;
     c->last_rx_ms = pn_now_ms();
-    c->connect_timer = pn_timer_add(e->loop, e->opts.connect_timeout_ms, on_connect_timeout, c);
+    if (pn_tq_add(&e->connect_timeouts, &c->connect_tq) != 0) {
+        client_free(c); /* no deadline could be set: refuse rather than wait forever */
+        return NULL;
+    }
     return c;
 }
 

@@ -95,9 +95,8 @@ typedef struct br_conn_ops {
 /* ---- what the transport knows when MQTT starts --------------------------------------- */
 
 typedef struct br_client_info {
-    const char *listener;                  /* listener name */
-    const char *real_peer;                 /* "ip:port" of the socket peer */
-    const char *attributed_peer;           /* "ip:port": PROXY source, or real_peer */
+    /* (listener, real peer and attributed peer text are the transport's: it adds them to the
+     * engine's events itself, so the engine keeps no copy) */
     const struct sockaddr *attributed_addr;/* for ACL / source checks; may be NULL */
     /* Username forced by the transport (PROXY SSL CN, TLS certificate identity): when non-NULL
      * it replaces CONNECT's username and no password check is made (the identity was

@@ -11,6 +11,8 @@
 #include "auth.h"
 #include "engine.h"
 #include "mqtt/mqtt.h"
+#include "freelist.h"
+#include "net/timeout_queue.h"
 
 #define BR_SUBIDS_MAX 8              /* subscription identifiers carried by one delivery */
 #define BR_NEVER_EXPIRES 0xFFFFFFFFu /* session expiry "never" (v5 0xFFFFFFFF, 3.1.1 clean=0) */
@@ -178,7 +180,6 @@ struct br_client {
     void *conn;
     br_client *prev, *next;    /* engine's list of attached clients */
 
-    char *listener, *real_peer, *attributed_peer;
     struct sockaddr_storage addr;
     bool has_addr;
     char *forced_username;
@@ -187,6 +188,7 @@ struct br_client {
     uint8_t refuse_reason;
     char *refuse_message;
 
+    pn_tq_entry connect_tq;    /* in e->connect_timeouts until CONNECT is handled */
     enum br_client_state state;
     uint8_t level;             /* protocol level once CONNECT decoded */
     char *client_id;
@@ -199,7 +201,7 @@ struct br_client {
 
     uint16_t keep_alive;
     uint64_t last_rx_ms;
-    uint64_t keepalive_timer, connect_timer;
+    uint64_t keepalive_timer;
 
     uint16_t out_receive_max;  /* client's Receive Maximum (v5), 65535 otherwise */
     uint32_t out_max_packet;   /* client's Maximum Packet Size (v5), MQTT_MAX_PACKET otherwise */
@@ -222,6 +224,10 @@ struct br_engine {
     br_event_sink sink;
     br_passwd *passwd;
 
+    /* clients waiting for CONNECT: all wait connect_timeout_ms, so one FIFO and one loop
+     * timer serve them (no timer-heap work per connection) */
+    pn_tq connect_timeouts;
+    ppb_freelist client_blocks, session_blocks; /* recycled br_client / br_session memory */
     br_client *clients;        /* attached */
     size_t nclients;
     br_session *sessions;      /* all, connected or not */

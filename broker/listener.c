@@ -43,6 +43,7 @@ int ppb_listeners_open(ppb_broker *b, char *err, size_t errcap)
         }
         pn_addr_to_text(&l->bound, l->bound_text, sizeof(l->bound_text));
         ppb_proxy_options(lc, b->quirks, &l->pp_opts);
+        ppb_proxy_stage_init_listener(l);
         if (pn_loop_watch(b->loop, l->fd, PN_READABLE, on_accept, l) != 0) {
             snprintf(err, errcap, "listener.tcp.%s: cannot watch the socket: %s", lc->name, strerror(errno));
             close(l->fd);
@@ -63,6 +64,7 @@ void ppb_listeners_close(ppb_broker *b)
     }
     for (size_t i = 0; i < b->nlisteners; i++) {
         ppb_listener *l = &b->listeners[i];
+        pn_tq_close(&l->header_timeouts); /* what is still waiting is closed by the caller */
         if (l->fd >= 0) {
             pn_loop_unwatch(b->loop, l->fd);
             close(l->fd);
@@ -80,7 +82,7 @@ static void start_conn(ppb_listener *l, int fd, const pn_addr *peer)
         ppb_log(b, PPB_LOG_ERROR, "listener %s: out of memory for a connection", l->cfg->name);
         return;
     }
-    snprintf(c->attributed_text, sizeof(c->attributed_text), "%s", c->real_peer_text);
+    memcpy(c->attributed_text, c->real_peer_text, strlen(c->real_peer_text) + 1); /* the smaller buffer */
     if (l->nconns > l->cfg->max_connections) {
         ppb_conn_reject(c, "security_reject", "max_connections", NULL, "listener at max_connections");
         return;

@@ -130,6 +130,7 @@ static int run(ppb_broker *b, const cli *o)
         fprintf(stderr, "ppbroker: out of memory\n");
         return 1;
     }
+    ppb_conns_init(b);
     if (ppb_tls_contexts_init(b, err, sizeof(err)) != 0) {
         /* unreadable files, a key that does not match its certificate: nothing bound yet */
         fprintf(stderr, "ppbroker: %s\n", err);
@@ -204,6 +205,7 @@ static void cleanup(ppb_broker *b)
     if (b->engine)
         br_engine_free(b->engine);
     ppb_events_free(b->events);
+    ppb_freelist_drain(&b->conn_blocks);
     ppb_tls_contexts_free(b);
     ppb_acl_free(b->acl);
     if (b->loop)

@@ -33,12 +33,11 @@ void ppb_proxy_options(const ppb_listener_config *lc, unsigned quirks, pp_option
         o->allow_tlv_duplicates = true;
 }
 
-static void header_timeout_cb(pn_loop *loop, uint64_t id, void *udata)
+static void header_timeout_cb(pn_tq *q, pn_tq_entry *entry, void *udata)
 {
-    (void)loop;
-    (void)id;
-    ppb_conn *c = udata;
-    c->header_timer = 0;
+    (void)q;
+    (void)udata;
+    ppb_conn *c = (ppb_conn *)((char *)entry - offsetof(ppb_conn, header_tq));
     char msg[96];
     snprintf(msg, sizeof(msg), "no complete header within %u ms (%zu bytes received)", c->l->cfg->pp_timeout_ms,
              c->hlen);
@@ -46,11 +45,22 @@ static void header_timeout_cb(pn_loop *loop, uint64_t id, void *udata)
     ppb_conn_reject(c, "proxy_reject", ei->name, ei->refs, msg);
 }
 
+void ppb_proxy_stage_init_listener(ppb_listener *l)
+{
+    pn_tq_init(&l->header_timeouts, l->b->loop, l->cfg->pp_timeout_ms, header_timeout_cb, l);
+}
+
 void ppb_proxy_stage_begin(ppb_conn *c)
 {
     c->state = CONN_PROXY;
-    if (!(c->b->quirks & Q_NO_HEADER_TIMEOUT))
-        c->header_timer = pn_timer_add(c->b->loop, c->l->cfg->pp_timeout_ms, header_timeout_cb, c);
+    if (!(c->b->quirks & Q_NO_HEADER_TIMEOUT) && pn_tq_add(&c->l->header_timeouts, &c->header_tq) != 0)
+        ppb_conn_reject(c, "proxy_reject", "out_of_memory", NULL, "no timer for the header timeout");
+}
+
+/* The header is complete (or will never be judged here): its deadline no longer applies. */
+static void stop_header_timeout(ppb_conn *c)
+{
+    pn_tq_remove(&c->l->header_timeouts, &c->header_tq);
 }
 
 static void reject_err(ppb_conn *c, int err, const char *message)
@@ -189,10 +199,7 @@ static void accept_header(ppb_conn *c, pp_header *h, size_t consumed)
 {
     ppb_broker *b = c->b;
     const ppb_listener_config *lc = c->l->cfg;
-    if (c->header_timer) {
-        pn_timer_cancel(b->loop, c->header_timer);
-        c->header_timer = 0;
-    }
+    stop_header_timeout(c);
     bool used = ppb_proxy_uses_carried(h);
     /* kept as bytes, rendered only when the admin API or a printed log line reads it */
     c->proxy = ppb_proxy_rec_new(h, used, !(b->quirks & Q_IGNORE_CRC32C), (b->quirks & Q_LAST_DUPLICATE_TLV_WINS) != 0);
@@ -276,10 +283,7 @@ static void plain_guess(ppb_conn *c)
         accept_header(c, &h, (size_t)r);
         return;
     }
-    if (c->header_timer) {
-        pn_timer_cancel(c->b->loop, c->header_timer);
-        c->header_timer = 0;
-    }
+    stop_header_timeout(c);
     start_mqtt_after(c, NULL, 0);
 }
 
@@ -335,10 +339,7 @@ static void evaluate(ppb_conn *c)
     if (r == PP_ERR_NOT_PROXY && (b->quirks & Q_ACCEPT_MISSING_HEADER)) {
         /* accept-missing-header: no header, so serve it as a plain client */
         free(scratch);
-        if (c->header_timer) {
-            pn_timer_cancel(b->loop, c->header_timer);
-            c->header_timer = 0;
-        }
+        stop_header_timeout(c);
         start_mqtt_after(c, NULL, 0);
         return;
     }

@@ -48,12 +48,12 @@ br_session *br_session_create(br_engine *e, const char *client_id)
 {
     if (e->nsessions + 1 > e->table_size && table_grow(e) < 0)
         return NULL;
-    br_session *s = calloc(1, sizeof *s);
+    br_session *s = ppb_freelist_get(&e->session_blocks);
     if (!s)
         return NULL;
     s->client_id = strdup(client_id);
     if (!s->client_id) {
-        free(s);
+        ppb_freelist_put(&e->session_blocks, s);
         return NULL;
     }
     s->e = e;
@@ -110,7 +110,7 @@ void br_session_destroy(br_session *s)
     br_msg_unref(s->will);
     free(s->username);
     free(s->client_id);
-    free(s);
+    ppb_freelist_put(&s->e->session_blocks, s);
 }
 
 void br_session_end(br_session *s)

@@ -97,7 +97,7 @@ static void handshake_timeout(pn_loop *loop, uint64_t id, void *udata)
     (void)loop;
     (void)id;
     ppb_conn *c = udata;
-    c->header_timer = 0;
+    c->tls_timer = 0;
     ppb_conn_reject(c, "security_reject", "tls.handshake_timeout", NULL, "TLS handshake did not complete in 10 s");
 }
 
@@ -142,9 +142,9 @@ static void step(ppb_conn *c)
         ppb_conn_reject(c, "security_reject", "tls.handshake_failed", NULL, msg);
         return;
     }
-    if (c->header_timer) {
-        pn_timer_cancel(c->b->loop, c->header_timer);
-        c->header_timer = 0;
+    if (c->tls_timer) {
+        pn_timer_cancel(c->b->loop, c->tls_timer);
+        c->tls_timer = 0;
     }
     pn_loop_modify(c->b->loop, c->fd, PN_READABLE);
     identity(c);
@@ -165,9 +165,9 @@ void ppb_tls_stage_begin(ppb_conn *c, const uint8_t *prefix, size_t len)
         return;
     }
     c->state = CONN_TLS;
-    if (c->header_timer)
-        pn_timer_cancel(c->b->loop, c->header_timer);
-    c->header_timer = pn_timer_add(c->b->loop, TLS_HANDSHAKE_MS, handshake_timeout, c);
+    if (c->tls_timer)
+        pn_timer_cancel(c->b->loop, c->tls_timer);
+    c->tls_timer = pn_timer_add(c->b->loop, TLS_HANDSHAKE_MS, handshake_timeout, c);
     step(c);
 }
 

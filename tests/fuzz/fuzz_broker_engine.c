@@ -307,9 +307,6 @@ static void attach(fconn *f, uint8_t variant)
     struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(4242),
                               .sin_addr.s_addr = htonl(0x7f000001) };
     br_client_info info = {
-        .listener = "fuzz",
-        .real_peer = "127.0.0.1:4242",
-        .attributed_peer = "127.0.0.1:4242",
         .attributed_addr = (variant & 1) ? (const struct sockaddr *)&a6 : (const struct sockaddr *)&a4,
     };
     if (variant & 2) { /* identity from the PROXY SSL CN or a TLS certificate */

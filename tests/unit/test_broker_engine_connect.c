@@ -246,8 +246,7 @@ static void test_forced_username_and_transport_refusal(void **state)
     mqtt_packet ack;
 
     /* CN from the PROXY header replaces CONNECT's username; no password check */
-    br_client_info info = { .listener = "pp", .real_peer = "127.0.0.2:4000", .attributed_peer = "203.0.113.7:40000",
-                            .forced_username = "device-17", .username_source = "cn" };
+    br_client_info info = { .forced_username = "device-17", .username_source = "cn" };
     fconn *a = h_attach_info(&info);
     connect_args args = { .client_id = "d17", .clean = true, .username = "ignored", .password = "x" };
     h_connect_raw(a, &args, &ack);
@@ -256,7 +255,7 @@ static void test_forced_username_and_transport_refusal(void **state)
     assert_string_equal(br_client_username_source(a->c), "cn");
 
     /* CN policy "require" without a CN: the transport asks for 0x87 */
-    br_client_info refuse = { .listener = "pp", .refuse = true, .refuse_v5_reason = MQTT_RC_NOT_AUTHORIZED,
+    br_client_info refuse = { .refuse = true, .refuse_v5_reason = MQTT_RC_NOT_AUTHORIZED,
                               .refuse_message = "no CN in the PROXY header" };
     fconn *b = h_attach_info(&refuse);
     connect_args a5 = { .level = MQTT_V5, .client_id = "nocn", .clean = true };

@@ -152,8 +152,7 @@ HFN fconn *h_attach_info(const br_client_info *info)
 
 HFN fconn *h_attach(void)
 {
-    br_client_info info = { .listener = "t", .real_peer = "127.0.0.1:1111",
-                            .attributed_peer = "127.0.0.1:1111" };
+    br_client_info info = { .attributed_addr = NULL };
     return h_attach_info(&info);
 }
 

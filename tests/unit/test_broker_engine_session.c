@@ -310,7 +310,7 @@ static void test_session_listing_for_admin_api(void **state)
 {
     (void)state;
     h_start(NULL);
-    br_client_info info = { .listener = "pp", .forced_username = "alice", .username_source = "cn" };
+    br_client_info info = { .forced_username = "alice", .username_source = "cn" };
     fconn *a = h_attach_info(&info);
     connect_args ca = { .level = MQTT_V5, .client_id = "with-cn", .clean = true };
     mqtt_packet p;
