@@ -28,6 +28,7 @@ void ppb_freelist_put(ppb_freelist *f, void *p)
     if (!p)
         return;
 #ifdef KEEP_NOTHING
+    (void)f;
     free(p);
 #else
     if (f->count >= f->max) {
