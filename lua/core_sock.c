@@ -107,7 +107,7 @@ static pc_sock *open_sock(lua_State *L, int idx)
     return s;
 }
 
-/* connect(dst "ip:port", src_ip|nil) -> sock, in_progress | nil, err */
+/* connect(dst "ip:port", src "ip"|"ip:port"|nil) -> sock, in_progress | nil, err */
 static int l_connect(lua_State *L)
 {
     const char *dst = luaL_checkstring(L, 1);
@@ -119,7 +119,9 @@ static int l_connect(lua_State *L)
         lua_pushfstring(L, "bad address '%s' (want ip:port or [v6]:port)", dst);
         return 2;
     }
-    if (src && pn_addr_from_ip(src, 0, &sa) < 0) {
+    /* the source is an address ("127.0.0.2", "::1") or an address and port ("127.0.0.2:40001",
+     * "[::1]:40001": a test that must reuse one real_peer) */
+    if (src && pn_addr_from_ip(src, 0, &sa) < 0 && pn_addr_parse(src, &sa) < 0) {
         lua_pushnil(L);
         lua_pushfstring(L, "bad source address '%s'", src);
         return 2;

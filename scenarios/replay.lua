@@ -3,7 +3,6 @@
 -- rewritten one and a broken one (issue 7, item 6). The captures' directory is
 -- `--set pcaps=DIR` (default "pcaps", found from the working directory or the source tree).
 local C = require "lib.common"
-local S = require "lib.suite_util"
 
 -- One entry per committed broker-side capture; the client-side TLS capture has no PROXY header.
 local CAPTURES = {
@@ -65,27 +64,10 @@ local function recorded_ssl(t, h)
   t:fail("the recorded header has no SSL TLV")
 end
 
--- t:replay with the event watermark S.my_events needs: an ephemeral port reused within a run
--- must not lend us an earlier connection's events (matching by real_peer alone would).
-local function replay(t, flow, opts)
-  local since = S.mark(t)
-  local c, summary = t:replay(flow, opts)
-  c.ppc_since = since
-  return c, summary
-end
-
--- The first event of a type on our own connection (waits for its final event, up to 2 s).
-local function event_of(t, c, etype)
-  for _, e in ipairs(S.my_events(t, c, { within_ms = t:ms("2s") })) do
-    if e.type == etype then return e end
-  end
-  return nil
-end
-
 -- After a replayed session: the CONNACK event names the CN as the username (oracle only).
 local function check_cn_username(t, c, cn)
   if not cn or not t:has("oracle.events") then return end
-  local e = event_of(t, c, "connack")
+  local e = t.oracle:wait_event(c, "connack", t:ms("2s"))
   t:require(e ~= nil, "the target logged a connack event for the replayed connection")
   t:check_eq(e.username, cn, "the session's username is the recorded CN", { ref = "R-SSL-08" })
 end
@@ -93,7 +75,7 @@ end
 -- After the close: the close event says where the username came from (oracle only).
 local function check_cn_source(t, c, cn)
   if not cn or not t:has("oracle.events") then return end
-  local e = event_of(t, c, "close")
+  local e = t.oracle:wait_event(c, "close", t:ms("2s"))
   t:require(e ~= nil, "the target logged a close event for the replayed connection")
   t:check_eq(e.username_source, "cn", "the username came from the CN", { ref = "R-SSL-08" })
 end
@@ -137,7 +119,7 @@ for n, cap0 in ipairs(CAPTURES) do
         local _, h = recorded_header(t, flow, cap)
         local cn = cap.cn and select(2, recorded_ssl(t, h)) or nil
         t:info("recorded header", h.description)
-        local c, summary = replay(t, flow, { to = listener, header = nil, ignore = sess.ignore })
+        local c, summary = t:replay(flow, { to = listener, header = nil, ignore = sess.ignore })
         t:check(summary.packets_compared >= 2, "the recorded replies were compared",
                 { actual = tostring(summary.packets_compared) })
         check_cn_username(t, c, cn)
@@ -167,11 +149,11 @@ for n, cap0 in ipairs(CAPTURES) do
           tlvs[1] = proxy.tlv(PP2_TLV_SSL, v)
         end
         local hdr = proxy.v2 { src = src, dst = "198.51.100.1:1883", tlvs = tlvs }
-        local c, summary = replay(t, flow, { to = listener, header = hdr, ignore = sess.ignore })
+        local c, summary = t:replay(flow, { to = listener, header = hdr, ignore = sess.ignore })
         t:check(summary.packets_compared >= 2, "the recorded replies were compared",
                 { actual = tostring(summary.packets_compared) })
         if t:has("oracle.events") then
-          local e = event_of(t, c, "proxy_header")
+          local e = t.oracle:wait_event(c, "proxy_header", t:ms("2s"))
           t:require(e ~= nil, "the target logged a proxy_header event for the replayed connection")
           t:check_eq(e.attributed_peer, src, "the connection is attributed to the rewritten source", { ref = "R-GEN-03" })
           t:check(e.attributed_peer ~= h.src, "not to the recorded source " .. tostring(h.src))

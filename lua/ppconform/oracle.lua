@@ -1,5 +1,5 @@
 -- Oracles: what the target says about itself. For ppbroker this is its admin HTTP API
--- (sessions, events by real_peer, rejections). Waits poll with a deadline.
+-- (sessions, events by connection, rejections). Waits poll with a deadline.
 local core, json = ...
 local O = {}
 
@@ -77,19 +77,29 @@ local function peer_of(x)
   return x
 end
 
--- Events are read incrementally (GET /api/v1/events?since=CURSOR, pages until empty) into
--- a cache shared by every case, indexed by real_peer: a long run never depends on the
--- broker's "everything you have" window, and a poll only transfers what is new.
+-- Events are read incrementally (GET /api/v1/events?since=CURSOR&limit=PAGE, pages until
+-- one is not full) into a cache shared by every case, indexed by real_peer: a long run never
+-- depends on the broker's "everything you have" window, and a poll only transfers what is
+-- new. Reads are serialized, and callers that arrive while one is under way share the next
+-- one (which starts after they asked), so concurrent cases do not queue a read each.
+local PAGE = 1000
 function Admin:refresh()
-  -- one reader at a time; a reader whose case was aborted mid-read is taken over after 5 s
-  while self.refreshing and core.now() - self.refreshing < 5000 do core.sleep_until(core.now() + 5) end
+  local need = (self.reads_started or 0) + 1 -- a read that starts after this call
+  while true do
+    if (self.reads_done or 0) >= need then return end
+    -- a reader whose case was aborted mid-read is taken over after 5 s
+    if not self.refreshing or core.now() - self.refreshing >= 5000 then break end
+    core.sleep_until(core.now() + 2)
+  end
+  self.reads_started = (self.reads_started or 0) + 1
+  local mine = self.reads_started
   self.refreshing = core.now()
   self.cursor = self.cursor or 1
   self.by_peer = self.by_peer or {}
   self.seen = self.seen or {}
   local ok, err = pcall(function()
     for _ = 1, 1000 do
-      local r = self:get_json("/api/v1/events?since=" .. math.floor(self.cursor))
+      local r = self:get_json(("/api/v1/events?since=%d&limit=%d"):format(math.floor(self.cursor), PAGE))
       local events = r.events or {}
       for _, e in ipairs(events) do
         if e.seq and not self.seen[e.seq] then
@@ -101,28 +111,71 @@ function Admin:refresh()
       end
       local next_ = tonumber(r.next) or self.cursor
       if #events == 0 or next_ <= self.cursor then break end
+      local full = next_ - self.cursor >= PAGE
       self.cursor = next_
+      if not full then break end -- the end of the log when this page was made
     end
   end)
-  self.refreshing = false
+  if self.refreshing then self.refreshing = false end
   if not ok then error(err, 0) end
+  if mine > (self.reads_done or 0) then self.reads_done = mine end
 end
 
--- Events the target logged for one of our connections (matched by real_peer = our
--- socket's local address). With opts.until_type (default: a type that ends a
--- connection), polls until such an event shows up or the deadline passes.
+-- The watermark for a connection about to be opened: the cursor after reading every event
+-- logged so far, so all of that connection's events have seq >= it. The runtime takes it
+-- just before each t:connect / t:replay and keeps it on the connection (conn.oracle_mark).
+function Admin:watermark()
+  self:refresh()
+  return self.cursor
+end
+
+-- Which of a peer's events are one connection's. The OS may hand the same ephemeral port
+-- (real_peer) to several of our connections in one run, so for a connection object we keep
+-- the events logged after its watermark, drop connection ids the target used for that peer
+-- before it (an earlier connection whose close came late), and of the rest keep the newest
+-- connection id (or exactly `conn_id` when the caller knows it). An address string keeps
+-- every event of that peer unless opts.since / opts.conn narrow it.
+local function select_events(list, since, conn_id, newest_only)
+  local candidates, old = {}, nil
+  for _, e in ipairs(list) do
+    if since and (tonumber(e.seq) or 0) < since then
+      if type(e.conn) == "number" and (not old or e.conn > old) then old = e.conn end
+    elseif not (old and type(e.conn) == "number" and e.conn <= old) then
+      candidates[#candidates + 1] = e
+    end
+  end
+  local want = conn_id
+  if not want and newest_only then
+    for _, e in ipairs(candidates) do
+      if type(e.conn) == "number" and (not want or e.conn > want) then want = e.conn end
+    end
+  end
+  if not want then return candidates end
+  local mine = {}
+  for _, e in ipairs(candidates) do
+    if e.conn == want then mine[#mine + 1] = e end
+  end
+  return mine
+end
+
+-- Events the target logged for one of our connections (a connection object: see
+-- select_events) or for an address ("ip:port", every connection from it). opts: until_type
+-- (default: a type that ends a connection) to poll for until the deadline, within_ms,
+-- no_wait, conn (the target's connection id), since (a watermark for an address).
 local FINAL = { close = true, proxy_reject = true, auth_reject = true, security_reject = true }
 function Admin:events_for(conn_or_peer, opts)
   opts = opts or {}
   local peer = peer_of(conn_or_peer)
+  local is_conn = type(conn_or_peer) == "table"
+  local since = opts.since or (is_conn and conn_or_peer.oracle_mark) or nil
   -- within_ms is taken as given (callers pass t:ms(...), already scaled)
   local deadline = core.now() + (opts.within_ms or math.floor(2000 * self.scale))
   local want = opts.until_type
   while true do
     self:refresh()
-    local mine, finished = {}, false
-    for _, e in ipairs(self.by_peer[peer] or {}) do
-      mine[#mine + 1] = e
+    local mine = select_events(self.by_peer[peer] or {}, since, opts.conn, is_conn)
+    local finished = false
+    for _, e in ipairs(mine) do
       if (want and e.type == want) or (not want and FINAL[e.type]) then finished = true end
     end
     if finished or opts.no_wait or core.now() >= deadline then return mine, finished end

@@ -74,62 +74,19 @@ function S.wait_read(t, c, n)
 end
 
 -- ---- events of our own connection ------------------------------------------------------------
--- Reading the whole event ring on every poll is slow once a run has made thousands of events,
--- so we read only the events after a watermark taken just before our connection was opened
--- (S.connect), keep those with our real_peer, and of those only the newest connection id (an
--- ephemeral port can be reused within a run), or exactly `conn` when the receiver told us.
--- One watermark per oracle, i.e. per target start: `ppconform mutate` keeps this module loaded
--- across runs while each new broker counts its events from 1 again.
-local marks = setmetatable({}, { __mode = "k" })
-local FINAL = { close = true, proxy_reject = true, auth_reject = true, security_reject = true }
+-- The runner keeps each connection's event watermark (t:connect takes it) and the oracle's
+-- events_for(conn) reads only that connection's events, however the OS reuses source ports.
 
-local function events_since(t, since)
-  local v = t.oracle:get_json("/api/v1/events?since=" .. math.floor(since))
-  return v.events or {}, v.next or since
-end
+-- t:connect (kept as a name for the suite files that call it).
+function S.connect(t, where_, opts) return t:connect(where_, opts) end
 
--- The current end of the event ring (a watermark for the next connection).
-function S.mark(t)
-  if not S.has_admin(t) then return nil end
-  local m = marks[t.oracle] or 1
-  local _, nxt = events_since(t, m)
-  if nxt > (marks[t.oracle] or 1) then marks[t.oracle] = nxt end
-  return marks[t.oracle] or 1
-end
-
--- t:connect plus the watermark S.my_events needs.
-function S.connect(t, where_, opts)
-  local since = S.mark(t)
-  local c = t:connect(where_, opts)
-  c.ppc_since = since
-  return c
-end
-
--- Our connection's events; waits (up to opts.within_ms, default 2 s) for a final one unless
--- opts.no_wait.
+-- Our connection's events ({} without an event oracle); waits (up to opts.within_ms, default
+-- 2 s) for a final one unless opts.no_wait. conn: the receiver's connection id, when known.
 function S.my_events(t, c, opts, conn)
   opts = opts or {}
   if not S.has_admin(t) then return {} end
-  local peer = c:local_addr()
-  local deadline = t:now() + (opts.within_ms or t:ms("2s"))
-  while true do
-    local all = events_since(t, c.ppc_since or 1)
-    local newest = conn
-    if not newest then
-      for _, e in ipairs(all) do
-        if e.real_peer == peer and type(e.conn) == "number" and (not newest or e.conn > newest) then newest = e.conn end
-      end
-    end
-    local mine, finished = {}, false
-    for _, e in ipairs(all) do
-      if e.real_peer == peer and e.conn == newest then
-        mine[#mine + 1] = e
-        if FINAL[e.type] then finished = true end
-      end
-    end
-    if finished or opts.no_wait or t:now() >= deadline then return mine end
-    t:sleep("20ms")
-  end
+  local events = t.oracle:events_for(c, { within_ms = opts.within_ms or t:ms("2s"), no_wait = opts.no_wait, conn = conn })
+  return events
 end
 
 -- R-GEN-11 / R-V1-22 / R-V2-33: nothing about the header was decided (no proxy_header event,

@@ -3,6 +3,8 @@
  * usage/load/target errors of the exit-code contract. */
 #include "it_common.h"
 
+#include <sys/stat.h>
+
 static ts_proc good, wrong, silent;
 static char good_addr[64], wrong_addr[64], silent_addr[64];
 
@@ -204,6 +206,63 @@ static void test_a_target_crash_is_an_error_with_exit_3(void **state)
     assert_true(it_file_contains(out, "(crash)"));
 }
 
+/* The OS may give two of a run's connections the same source address and port; ppbroker's
+ * events are keyed by that address, so events_for(conn) must keep only the events logged
+ * after the connection's watermark, of its own connection id. The fixture reuses one
+ * 127.0.0.77:port deliberately against tiny_broker "events" (a miniature event API). */
+static void test_oracle_events_of_a_reused_source_port_belong_to_the_newest_connection(void **state)
+{
+    (void)state;
+    char json[700], out[700];
+    path_in(json, sizeof json, "events.json");
+    path_in(out, sizeof out, "events.out");
+    const char *args[] = {"run", "--profile", PPC_FIXTURES "/events_profile.lua", "--scenarios",
+                          PPC_FIXTURES "/oracle_events.lua", "--json", json, NULL};
+    int rc = it_run_ppconform(args, out);
+    if (rc != 0)
+        fail_msg("ppconform exited %d; see %s", rc, out);
+    assert_string_equal(it_verdict(json, "ORC-REUSED-PORT"), "PASS");
+}
+
+/* A target that exits 1 (as ppbroker does on an ASan report) is no crash to its profile,
+ * which removes its directory: mutate must keep the log and show how it ends. */
+static void test_mutate_keeps_and_shows_the_log_of_a_target_that_died(void **state)
+{
+    (void)state;
+    char out[700], tmp[700];
+    path_in(out, sizeof out, "die.out");
+    path_in(tmp, sizeof tmp, "die-tmp");
+    assert_int_equal(mkdir(tmp, 0700), 0);
+    const char *old = getenv("TMPDIR");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("TMPDIR", tmp, 1); /* the kept files land in our test directory */
+    const char *args[] = {"mutate", "--profile", PPC_FIXTURES "/dying_profile.lua", "--scenarios",
+                          PPC_SOURCE_DIR "/scenarios/detection.lua", "--quirk", "none", "DET-004", NULL};
+    int rc = it_run_ppconform(args, out);
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    free(saved);
+    assert_int_equal(rc, 3);
+    assert_true(it_file_contains(out, "the target died: exit 1"));
+    assert_true(it_file_contains(out, "the target's log is kept: "));
+    assert_true(it_file_contains(out, "| tiny_broker: ERROR: deliberate fixture failure"));
+    /* the path printed is the log itself, still there */
+    static char text[1 << 16];
+    ssize_t n = ts_read_file(out, text, sizeof text - 1);
+    assert_true(n > 0);
+    text[n] = '\0';
+    char *p = strstr(text, "the target's log is kept: ");
+    assert_non_null(p);
+    p += strlen("the target's log is kept: ");
+    char *end = strstr(p, "; it ends:");
+    assert_non_null(end);
+    *end = '\0';
+    assert_int_equal(strncmp(p, tmp, strlen(tmp)), 0);
+    assert_true(it_file_contains(p, "deliberate fixture failure"));
+}
+
 static void test_against_ppbroker_and_a_quirk(void **state)
 {
     (void)state;
@@ -257,6 +316,8 @@ int main(void)
         cmocka_unit_test(test_every_verdict_comes_out_as_designed),
         cmocka_unit_test(test_exit_codes_for_usage_load_nothing_and_target_errors),
         cmocka_unit_test(test_a_target_crash_is_an_error_with_exit_3),
+        cmocka_unit_test(test_oracle_events_of_a_reused_source_port_belong_to_the_newest_connection),
+        cmocka_unit_test(test_mutate_keeps_and_shows_the_log_of_a_target_that_died),
         cmocka_unit_test(test_against_ppbroker_and_a_quirk),
         cmocka_unit_test(test_mutate_reports_caught_and_surviving_quirks),
     };
