@@ -6,12 +6,18 @@
 -- dir. RUNNING_UNDER_SYSTEMD makes that script exec the Erlang VM, so the PID we spawned is
 -- the VM's (SIGTERM is a clean shutdown); epmd is started by hand on loopback so it too is
 -- stopped by PID. Every listener is on a free port of 127.0.0.1: MQTT ("pp"), AMQP,
--- distribution, epmd. Readiness: the MQTT port accepts connections (RabbitMQ needs 9-26 s).
--- The PROXY header timeout is RabbitMQ's hard-coded 3 s. PROXY is global for the MQTT
--- listener, so there is no "plain" listener. No oracle: cases that need one skip.
+-- distribution, epmd, management HTTP. Readiness: the MQTT and management ports accept
+-- connections (RabbitMQ needs 9-26 s). The PROXY header timeout is RabbitMQ's hard-coded 3 s.
+-- PROXY is global for the MQTT listener, so there is no "plain" listener.
+-- Oracle ("oracle.sessions"): the rabbitmq_management plugin's GET /api/connections, read by
+-- targets/lib/rabbitmq_oracle.lua (client id, username, and the source RabbitMQ attributed
+-- the session to). Its stats collector samples every second (the minimum, set below), so a
+-- new session shows up within ~1 s. RabbitMQ exposes neither the real socket peer nor
+-- per-connection PROXY outcomes, so "oracle.events" is not claimed (those cases skip).
 local P = { name = "rabbitmq" }
 
 local util = require "targets.util"
+local rabbitmq_oracle = require "targets.rabbitmq_oracle"
 
 local VERSION = "3.10.8"
 local SBIN = "/usr/lib/rabbitmq/lib/rabbitmq_server-" .. VERSION .. "/sbin"
@@ -24,7 +30,8 @@ function P.start(h)
                          "install the Debian package rabbitmq-server (" .. VERSION .. ")")
   local dir = host.tmpdir("ppconform-rabbitmq")
   local mqtt, amqp, dist, epmd_port = util.free_port(core), util.free_port(core), util.free_port(core), util.free_port(core)
-  local addr = "127.0.0.1:" .. mqtt
+  local mgmt_port = util.free_port(core)
+  local addr, mgmt = "127.0.0.1:" .. mqtt, "127.0.0.1:" .. mgmt_port
   local conf = dir .. "/rabbitmq.conf"
   host.write_file(conf, table.concat({
     "# written by ppconform for one run",
@@ -39,8 +46,17 @@ function P.start(h)
     "log.console = true",
     "log.console.level = info",
     "log.file.level = info",
+    -- the oracle: management HTTP on loopback (guest may log in from there); the collector
+    -- copies new connections into /api/connections once per smallest sample interval, so
+    -- every policy gets RabbitMQ's minimum, 1 s (a policy left out stops its collector)
+    "management.tcp.ip = 127.0.0.1",
+    "management.tcp.port = " .. mgmt_port,
+    "management.rates_mode = none",
+    "management.sample_retention_policies.global.minute = 1",
+    "management.sample_retention_policies.basic.minute = 1",
+    "management.sample_retention_policies.detailed.minute = 1",
   }, "\n") .. "\n")
-  host.write_file(dir .. "/enabled_plugins", "[rabbitmq_mqtt].\n")
+  host.write_file(dir .. "/enabled_plugins", "[rabbitmq_mqtt,rabbitmq_management].\n")
   local env = {
     ENV,
     "HOME=" .. dir,
@@ -69,16 +85,29 @@ function P.start(h)
   local ok, err = pcall(util.wait_listening, h, epmd, "127.0.0.1:" .. epmd_port, 5000, epmd_log, P.name)
   if not ok then error("epmd: " .. err, 0) end
   local proc = host.spawn(with_env(SBIN .. "/rabbitmq-server"), { stdout = log, stderr = log })
+  local started = core.now()
   ok, err = pcall(util.wait_listening, h, proc, addr, START_MS, log, P.name)
-  if not ok then epmd:stop(2000); error(err, 0) end
+  if ok then
+    local left = START_MS - math.floor((core.now() - started) / (h.opts.scale or 1))
+    ok, err = pcall(util.wait_listening, h, proc, mgmt, math.max(left, 2000), log, P.name .. " management")
+  end
+  -- the first API queries after boot load code: seen taking over 3 s on a busy machine,
+  -- so the oracle is asked once here, with room, before any case relies on it
+  local oracle = rabbitmq_oracle.new(h, mgmt)
+  if ok then ok, err = pcall(oracle.wait_ready, oracle, 15000) end
+  if not ok then
+    if proc:alive() then proc:stop(15000) end
+    epmd:stop(2000); error(err, 0)
+  end
   return {
     name = "rabbitmq", version = "rabbitmq " .. VERSION, proc = proc, epmd = epmd, pid = proc.pid, dir = dir,
-    log = log, keep = h.opts.keep,
+    log = log, keep = h.opts.keep, management = mgmt,
     listeners = { pp = { address = addr, proxy = true } },
     capabilities = {
       ["listener.pp"] = true, ["proxy.v1"] = true, ["proxy.v2"] = true, ["proxy.tlvs"] = true,
-      ["proxy.crc32c"] = true, ["proxy.header_timeout"] = "3s",
+      ["proxy.crc32c"] = true, ["proxy.header_timeout"] = "3s", ["oracle.sessions"] = true,
     },
+    oracle = oracle,
   }
 end
 
