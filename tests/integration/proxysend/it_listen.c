@@ -288,6 +288,53 @@ static void test_relay_v1_and_reset_propagation(void **state)
     close(bl);
 }
 
+/* --relay serves more connections at once than its old poll() table held (64): 100 clients
+ * stay connected together, each backend connection's header names its own client, and bytes
+ * still flow both ways on every pair. */
+static void test_relay_serves_100_connections_at_once(void **state)
+{
+    (void)state;
+    enum { N = 100 };
+    char baddr[64], addr[64], count[8];
+    int bl = psit_listen(baddr, sizeof baddr);
+    snprintf(count, sizeof count, "%d", N);
+    ts_proc r;
+    psit_start_server(&r, (const char *[]){"--relay", "127.0.0.1:0", "--to", baddr, "-1", "--quiet", "--count", count,
+                                           NULL},
+                      "relay", addr, sizeof addr);
+    int c[N], b[N];
+    for (int i = 0; i < N; i++) {
+        c[i] = ts_connect(addr, "127.0.0.8", PSIT_WAIT_MS);
+        assert_true(c[i] >= 0);
+        struct sockaddr_in me;
+        socklen_t ml = sizeof me;
+        getsockname(c[i], (struct sockaddr *)&me, &ml);
+        b[i] = psit_accept(bl);
+        uint8_t buf[256];
+        size_t len, first;
+        pp_header h;
+        assert_true(psit_read_header(b[i], buf, sizeof buf, &len, &first, &h) > 0);
+        assert_int_equal(h.src.port, ntohs(me.sin_port));
+    }
+    for (int i = 0; i < N; i++) {
+        char msg[16], buf[16];
+        size_t got, n = (size_t)snprintf(msg, sizeof msg, "c%03d", i);
+        ts_send_all(c[i], msg, n, PSIT_WAIT_MS);
+        assert_int_equal(ts_read(b[i], buf, sizeof buf, n, PSIT_WAIT_MS, &got), TS_END_COUNT);
+        assert_memory_equal(buf, msg, n);
+        msg[0] = 'b';
+        ts_send_all(b[i], msg, n, PSIT_WAIT_MS);
+        assert_int_equal(ts_read(c[i], buf, sizeof buf, n, PSIT_WAIT_MS, &got), TS_END_COUNT);
+        assert_memory_equal(buf, msg, n);
+    }
+    for (int i = 0; i < N; i++) {
+        close(c[i]);
+        close(b[i]);
+    }
+    assert_int_equal(psit_exit_code(&r), 0);
+    close(bl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +352,7 @@ int main(void)
         cmocka_unit_test_teardown(test_forward_keep_header, psit_after),
         cmocka_unit_test_teardown(test_relay_builds_header_from_client, psit_after),
         cmocka_unit_test_teardown(test_relay_v1_and_reset_propagation, psit_after),
+        cmocka_unit_test_teardown(test_relay_serves_100_connections_at_once, psit_after),
     };
     return cmocka_run_group_tests(tests, psit_setup, psit_teardown);
 }
