@@ -104,6 +104,7 @@ function Admin:refresh()
       for _, e in ipairs(events) do
         if e.seq and not self.seen[e.seq] then
           self.seen[e.seq] = true
+          if type(e.conn) == "number" and e.conn > (self.max_conn or 0) then self.max_conn = e.conn end
           local list = self.by_peer[e.real_peer or "?"]
           if not list then list = {}; self.by_peer[e.real_peer or "?"] = list end
           list[#list + 1] = e
@@ -121,28 +122,28 @@ function Admin:refresh()
   if mine > (self.reads_done or 0) then self.reads_done = mine end
 end
 
--- The watermark for a connection about to be opened: the cursor after reading every event
--- logged so far, so all of that connection's events have seq >= it. The runtime takes it
--- just before each t:connect / t:replay and keeps it on the connection (conn.oracle_mark).
+-- The watermark for a connection about to be opened, after reading every event logged so
+-- far: the cursor (that connection's events have seq >= it) and the highest connection id
+-- seen (ppbroker numbers connections as it accepts them, so that connection's id is higher).
+-- The runtime takes it just before each t:connect / t:replay and keeps it on the connection
+-- (conn.oracle_mark, conn.oracle_mark_conn).
 function Admin:watermark()
   self:refresh()
-  return self.cursor
+  return self.cursor, self.max_conn or 0
 end
 
--- Which of a peer's events are one connection's. The OS may hand the same ephemeral port
+-- Which of a peer's events are one connection's. The OS may hand the same source port
 -- (real_peer) to several of our connections in one run, so for a connection object we keep
--- the events logged after its watermark, drop connection ids the target used for that peer
--- before it (an earlier connection whose close came late), and of the rest keep the newest
--- connection id (or exactly `conn_id` when the caller knows it). An address string keeps
--- every event of that peer unless opts.since / opts.conn narrow it.
-local function select_events(list, since, conn_id, newest_only)
-  local candidates, old = {}, nil
+-- the events logged after its watermark whose connection id is above the watermark's (an
+-- earlier connection's close can come late), and of those the newest connection id (or
+-- exactly `conn_id` when the caller knows it). An address string keeps every event of that
+-- peer unless opts.since / opts.conn narrow it.
+local function select_events(list, since, conn_floor, conn_id, newest_only)
+  local candidates = {}
   for _, e in ipairs(list) do
-    if since and (tonumber(e.seq) or 0) < since then
-      if type(e.conn) == "number" and (not old or e.conn > old) then old = e.conn end
-    elseif not (old and type(e.conn) == "number" and e.conn <= old) then
-      candidates[#candidates + 1] = e
-    end
+    local late = not since or (tonumber(e.seq) or 0) >= since
+    local newer = not conn_floor or type(e.conn) ~= "number" or e.conn > conn_floor
+    if late and newer then candidates[#candidates + 1] = e end
   end
   local want = conn_id
   if not want and newest_only then
@@ -168,12 +169,13 @@ function Admin:events_for(conn_or_peer, opts)
   local peer = peer_of(conn_or_peer)
   local is_conn = type(conn_or_peer) == "table"
   local since = opts.since or (is_conn and conn_or_peer.oracle_mark) or nil
+  local floor = is_conn and conn_or_peer.oracle_mark_conn or nil
   -- within_ms is taken as given (callers pass t:ms(...), already scaled)
   local deadline = core.now() + (opts.within_ms or math.floor(2000 * self.scale))
   local want = opts.until_type
   while true do
     self:refresh()
-    local mine = select_events(self.by_peer[peer] or {}, since, opts.conn, is_conn)
+    local mine = select_events(self.by_peer[peer] or {}, since, floor, opts.conn, is_conn)
     local finished = false
     for _, e in ipairs(mine) do
       if (want and e.type == want) or (not want and FINAL[e.type]) then finished = true end

@@ -580,17 +580,18 @@ function T:address(where_)
 end
 
 -- The oracle's event watermark, taken just before a connection is opened (nil when the
--- target has no event oracle or it did not answer): events_for(conn) then reads only what
--- was logged after it, so a source port the OS reuses within a run cannot lend this
--- connection an earlier one's events.
+-- target has no event oracle or it did not answer): the event cursor and the highest
+-- connection id logged so far. events_for(conn) then reads only what was logged after it,
+-- so a source port the OS reuses within a run cannot lend this connection an earlier one's
+-- events.
 function T:_event_mark()
   local o = self.oracle
   if type(o) ~= "table" or rawget(o, "kind") == "none" or not self:has("oracle.events") then return nil end
   local f = o.watermark
   if type(f) ~= "function" then return nil end
-  local ok, mark = pcall(f, o)
-  if ok and type(mark) == "number" then return mark end
-  if not ok then core.note("oracle watermark unavailable: " .. tostring(mark)) end
+  local ok, seq, conn = pcall(f, o)
+  if ok and type(seq) == "number" then return seq, conn end
+  if not ok then core.note("oracle watermark unavailable: " .. tostring(seq)) end
   return nil
 end
 
@@ -599,7 +600,7 @@ end
 function T:connect(where_, opts)
   opts = opts or {}
   local addr = self:address(where_ or "pp")
-  local mark = self:_event_mark()
+  local mark, mark_conn = self:_event_mark()
   local deadline = core.now() + self:ms(opts.within or "3s")
   local sock, in_progress = core.connect(addr, opts.source)
   if not sock then error(("cannot connect to %s (%s): %s"):format(tostring(where_), addr, in_progress), 2) end
@@ -612,7 +613,7 @@ function T:connect(where_, opts)
   end
   local c = new_conn(self, sock, where_)
   c.mqtt_level = opts.mqtt
-  c.oracle_mark = mark
+  c.oracle_mark, c.oracle_mark_conn = mark, mark_conn
   self._conns[#self._conns + 1] = c
   if opts.tls then
     local info, terr = c:starttls(opts.tls, { sni = opts.sni })

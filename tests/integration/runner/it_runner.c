@@ -208,8 +208,9 @@ static void test_a_target_crash_is_an_error_with_exit_3(void **state)
 
 /* The OS may give two of a run's connections the same source address and port; ppbroker's
  * events are keyed by that address, so events_for(conn) must keep only the events logged
- * after the connection's watermark, of its own connection id. The fixture reuses one
- * 127.0.0.77:port deliberately against tiny_broker "events" (a miniature event API). */
+ * after the connection's watermark, of its own connection id. The fixtures reuse one
+ * 127.0.0.N:port deliberately against tiny_broker "events" (a miniature event API), once
+ * with the earlier connection logged before, once with it logged late. */
 static void test_oracle_events_of_a_reused_source_port_belong_to_the_newest_connection(void **state)
 {
     (void)state;
@@ -222,6 +223,7 @@ static void test_oracle_events_of_a_reused_source_port_belong_to_the_newest_conn
     if (rc != 0)
         fail_msg("ppconform exited %d; see %s", rc, out);
     assert_string_equal(it_verdict(json, "ORC-REUSED-PORT"), "PASS");
+    assert_string_equal(it_verdict(json, "ORC-LATE-EVENTS"), "PASS");
 }
 
 /* A target that exits 1 (as ppbroker does on an ASan report) is no crash to its profile,

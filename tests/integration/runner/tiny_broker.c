@@ -109,18 +109,29 @@ static void serve(int fd, const char *mode)
 }
 
 /* ---- MODE events: a miniature of ppbroker's event log -------------------------------------
- * Every connection gets a number (conn) and logs, in order: "open" when accepted, "data" with
- * the first bytes it sent (printable, up to 32; answered with "ok"), and "close" at EOF or
- * RST. GET /api/v1/events?since=N on the admin port answers
- * {"next":N,"events":[{"seq","conn","real_peer","type","text"?}..]} (at most 1000 a page),
- * which is all ppconform's oracle reads. It lets a test reuse one source address and port
- * for two connections and see which events the runner attributes to which. */
+ * Every connection gets a number (conn, in accept order) and logs "data" with the first word
+ * it sent (letters, up to 32; answered with "ok") and "close" at EOF or RST. A connection
+ * whose word is "hold" has its events kept back until some connection's word is "release"
+ * (a broker that logs a connection late). GET /api/v1/events?since=N on the admin port
+ * answers {"next":N,"events":[{"seq","conn","real_peer","type","text"?}..]} (at most 1000 a
+ * page), which is all ppconform's oracle reads. Tests reuse one source address and port for
+ * several connections and check which events the runner attributes to which. */
 #define EV_MAX 4096
 #define EV_CONNS 64
 #define EV_PAGE 1000
 
+#define EV_HELD 16
+
 static char ev_log[EV_MAX][128];
 static unsigned ev_count; /* seq of event i is i + 1 */
+
+typedef struct held_event {
+    unsigned conn;
+    char peer[64], type[8], text[33];
+    bool has_text;
+} held_event;
+static held_event ev_held[EV_HELD];
+static unsigned ev_nheld;
 
 static void ev_add(unsigned conn, const char *peer, const char *type, const char *text)
 {
@@ -135,6 +146,26 @@ static void ev_add(unsigned conn, const char *peer, const char *type, const char
         snprintf(e, sizeof ev_log[0], "{\"seq\":%u,\"conn\":%u,\"real_peer\":\"%s\",\"type\":\"%s\"}", seq, conn, peer,
                  type);
     ev_count++;
+}
+
+/* An event of a held connection waits here until a "release". */
+static void ev_hold(unsigned conn, const char *peer, const char *type, const char *text)
+{
+    if (ev_nheld >= EV_HELD)
+        return;
+    held_event *h = &ev_held[ev_nheld++];
+    h->conn = conn;
+    snprintf(h->peer, sizeof h->peer, "%s", peer);
+    snprintf(h->type, sizeof h->type, "%s", type);
+    snprintf(h->text, sizeof h->text, "%s", text ? text : "");
+    h->has_text = text != NULL;
+}
+
+static void ev_release(void)
+{
+    for (unsigned i = 0; i < ev_nheld; i++)
+        ev_add(ev_held[i].conn, ev_held[i].peer, ev_held[i].type, ev_held[i].has_text ? ev_held[i].text : NULL);
+    ev_nheld = 0;
 }
 
 static int listen_loopback(unsigned short *port)
@@ -209,7 +240,7 @@ static int events_main(const char *ready)
     struct {
         int fd;
         unsigned conn;
-        bool said;
+        bool said, held;
         char peer[64];
     } c[EV_CONNS];
     size_t nc = 0;
@@ -235,11 +266,14 @@ static int events_main(const char *ready)
                     if (b[j] >= 'a' && b[j] <= 'z')
                         text[k++] = b[j];
                 text[k] = '\0';
-                ev_add(c[i].conn, c[i].peer, "data", text);
                 c[i].said = true;
+                c[i].held = strcmp(text, "hold") == 0;
+                if (strcmp(text, "release") == 0)
+                    ev_release();
+                (c[i].held ? ev_hold : ev_add)(c[i].conn, c[i].peer, "data", text);
                 send(c[i].fd, "ok", 2, MSG_NOSIGNAL);
             } else if (r <= 0 && !(r < 0 && (errno == EAGAIN || errno == EINTR))) {
-                ev_add(c[i].conn, c[i].peer, "close", NULL);
+                (c[i].held ? ev_hold : ev_add)(c[i].conn, c[i].peer, "close", NULL);
                 close(c[i].fd);
                 c[i] = c[--nc];
             }
@@ -255,9 +289,8 @@ static int events_main(const char *ready)
                 inet_ntop(AF_INET, &a.sin_addr, ip, sizeof ip);
                 c[nc].fd = fd;
                 c[nc].conn = next_conn++;
-                c[nc].said = false;
+                c[nc].said = c[nc].held = false;
                 snprintf(c[nc].peer, sizeof c[nc].peer, "%s:%u", ip, ntohs(a.sin_port));
-                ev_add(c[nc].conn, c[nc].peer, "open", NULL);
                 nc++;
             }
         }
