@@ -61,7 +61,11 @@ suite {
         local s = C.session(t, cid)
         t:require(s ~= nil, "the oracle lists the session")
         t:check_eq(s.attributed_peer, "203.0.113.7:40000", "the session is attributed to the carried source", { ref = "R-GEN-03" })
-        t:check_eq(s.real_peer, c:local_addr(), "the real peer is our socket")
+        -- an oracle that cannot see the socket's peer (RabbitMQ's management API) does not
+        -- claim oracle.real_peer; where it is claimed, the session must name our socket
+        if t:has("oracle.real_peer") then
+          t:check_eq(s.real_peer, c:local_addr(), "the real peer is our socket")
+        end
       end
     end,
   },

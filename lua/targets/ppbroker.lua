@@ -123,7 +123,7 @@ function P.start(h)
     if tier[1] == "basic" then error(proc, 0) end
   end
   local listeners, caps = {}, {
-    ["oracle.sessions"] = true, ["oracle.events"] = true, ["oracle.rejections"] = true,
+    ["oracle.sessions"] = true, ["oracle.real_peer"] = true, ["oracle.events"] = true, ["oracle.rejections"] = true,
     ["proxy.v1"] = true, ["proxy.v2"] = true, ["proxy.tlvs"] = true, ["proxy.crc32c"] = true,
     ["proxy.header_timeout"] = opts.header_timeout or "3s",
   }
