@@ -105,10 +105,27 @@ typedef struct v2_bufs {
     uint8_t sig[PP_V2_SIG_LEN];
 } v2_bufs;
 
-static void family_of(lua_State *L, int idx, const char *dflt, uint8_t *fam, uint8_t *trans)
+/* Without family=, the addresses say it: "[v6]:port" is TCP6, "unix:/path" UNIX (v2), else
+ * dflt. (Building a TCP4 header from the first bytes of an IPv6 address would be a silent
+ * malformation; a deliberate mismatch names its family.) */
+static const char *family_from_addresses(lua_State *L, int idx, const char *dflt, bool v2)
+{
+    static const char *const keys[] = {"src", "dst"};
+    for (size_t i = 0; i < 2; i++) {
+        lua_getfield(L, idx, keys[i]);
+        const char *a = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        const char *f = !a ? NULL : a[0] == '[' ? "TCP6" : (v2 && strncmp(a, "unix:", 5) == 0) ? "UNIX" : NULL;
+        lua_pop(L, 1);
+        if (f)
+            return f;
+    }
+    return dflt;
+}
+
+static void family_of(lua_State *L, int idx, const char *dflt, uint8_t *fam, uint8_t *trans, bool v2)
 {
     lua_getfield(L, idx, "family");
-    const char *f = luaL_optstring(L, -1, dflt);
+    const char *f = lua_isnil(L, -1) ? family_from_addresses(L, idx, dflt, v2) : luaL_checkstring(L, -1);
     lua_pop(L, 1);
     for (size_t i = 0; i < sizeof FAMILIES / sizeof FAMILIES[0]; i++)
         if (strcmp(f, FAMILIES[i].name) == 0) {
@@ -146,7 +163,7 @@ static int l_v1(lua_State *L)
     pp_build_spec_init(&spec);
     spec.version = 1;
     uint8_t fam = 0, trans = 0; /* set by family_of, which raises otherwise */
-    family_of(L, 1, "TCP4", &fam, &trans);
+    family_of(L, 1, "TCP4", &fam, &trans, false);
     spec.family = fam;
     endpoint(L, 1, "src", &spec.src, fam);
     endpoint(L, 1, "dst", &spec.dst, fam);
@@ -181,7 +198,7 @@ static int l_v2(lua_State *L)
     lua_pop(L, 1);
     const char *dflt = spec.command == PP_CMD_LOCAL ? "UNSPEC" : "TCP4";
     uint8_t fam = 0, trans = 0; /* set by family_of, which raises otherwise */
-    family_of(L, 1, dflt, &fam, &trans);
+    family_of(L, 1, dflt, &fam, &trans, true);
     spec.family = fam;
     spec.transport = trans;
     endpoint(L, 1, "src", &spec.src, fam);
