@@ -335,6 +335,46 @@ static void test_relay_serves_100_connections_at_once(void **state)
     close(bl);
 }
 
+/* --listen --forward keeps more connections open at once than its old poll() table held
+ * (64): 100 senders stay connected, each relayed to its own backend connection with the
+ * header stripped, and every header is reported valid. */
+static void test_listen_forwards_100_connections_at_once(void **state)
+{
+    (void)state;
+    enum { N = 100 };
+    static const char line[] = "PROXY TCP4 192.0.2.1 192.0.2.2 1000 2000\r\nhi";
+    char baddr[64], addr[64], count[8];
+    int bl = psit_listen(baddr, sizeof baddr);
+    snprintf(count, sizeof count, "%d", N);
+    ts_proc l;
+    psit_start_server(&l, (const char *[]){"--listen", "127.0.0.1:0", "--count", count, "--json", "--forward", baddr,
+                                           NULL},
+                      "report", addr, sizeof addr);
+    int c[N], b[N];
+    for (int i = 0; i < N; i++) {
+        c[i] = ts_connect(addr, "127.0.0.9", PSIT_WAIT_MS);
+        assert_true(c[i] >= 0);
+        assert_int_equal(ts_send_all(c[i], line, sizeof line - 1, PSIT_WAIT_MS), 0);
+        b[i] = psit_accept(bl);
+        char buf[8];
+        size_t got;
+        assert_int_equal(ts_read(b[i], buf, sizeof buf, 2, PSIT_WAIT_MS, &got), TS_END_COUNT);
+        assert_memory_equal(buf, "hi", 2);
+    }
+    for (int i = 0; i < N; i++) {
+        close(c[i]);
+        close(b[i]);
+    }
+    assert_int_equal(psit_exit_code(&l), 0); /* exits once all N have ended (--count) */
+    static char report[1 << 20];
+    psit_read("report", report, sizeof report - 1);
+    int valid = 0;
+    for (const char *at = report; (at = strstr(at, "\"valid\":true,")); at++)
+        valid++;
+    assert_int_equal(valid, N);
+    close(bl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +393,7 @@ int main(void)
         cmocka_unit_test_teardown(test_relay_builds_header_from_client, psit_after),
         cmocka_unit_test_teardown(test_relay_v1_and_reset_propagation, psit_after),
         cmocka_unit_test_teardown(test_relay_serves_100_connections_at_once, psit_after),
+        cmocka_unit_test_teardown(test_listen_forwards_100_connections_at_once, psit_after),
     };
     return cmocka_run_group_tests(tests, psit_setup, psit_teardown);
 }
