@@ -22,13 +22,13 @@ bool ps_pump_preload(ps_pump *p, const uint8_t *data, size_t len)
     return true;
 }
 
-/* Move what one direction can move now: one read from src when there is room, one write of
- * the pending bytes to dst, then FIN to dst once src's EOF is flushed. A read or write that
- * would block is retried on the next wake. Returns false on a reset/error. */
-static bool dir_step(ps_pump_dir *d, int src, int dst)
+/* Move what one direction can move now: one read from src when it woke us and there is room,
+ * one write of the pending bytes to dst, then FIN to dst once src's EOF is flushed. A read or
+ * write that would block is retried on the next wake. Returns false on a reset/error. */
+static bool dir_step(ps_pump_dir *d, int src, int dst, bool src_woke)
 {
     size_t n;
-    if (!d->eof && d->len < PS_PUMP_BUF) {
+    if (src_woke && !d->eof && d->len < PS_PUMP_BUF) {
         if (d->off == d->len)
             d->off = d->len = 0;
         pn_io io = pn_recv(src, d->buf + d->len, PS_PUMP_BUF - d->len, &n);
@@ -97,10 +97,12 @@ static int update_watches(ps_pump *p)
 
 static void on_event(pn_loop *loop, int fd, int events, void *udata)
 {
-    (void)loop, (void)fd, (void)events;
+    (void)loop, (void)events;
     ps_pump *p = udata;
-    /* Either side's event may unblock both directions; a step that cannot move returns AGAIN. */
-    if (!dir_step(&p->ab, p->a, p->b) || !dir_step(&p->ba, p->b, p->a) || update_watches(p) < 0) {
+    /* Either side's event may unblock both directions (a read fills, a write makes room);
+     * only the socket that woke us is read, a write that cannot move returns AGAIN. */
+    if (!dir_step(&p->ab, p->a, p->b, fd == p->a) || !dir_step(&p->ba, p->b, p->a, fd == p->b) ||
+        update_watches(p) < 0) {
         p->reset = true;
         p->done = true;
     } else if (p->ab.shut && p->ba.shut) {
