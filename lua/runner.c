@@ -216,6 +216,26 @@ static void stop_target(runner *R, pc_target_info *info)
     R->target_ref = LUA_NOREF;
 }
 
+/* A target that died keeps its files (state.keep = true, read by every profile's stop): its
+ * log is the only account of why. Returns a copy of state.log, or NULL when it has none. */
+static char *keep_target_files(runner *R)
+{
+    lua_State *L = R->st->L;
+    if (R->target_ref == LUA_NOREF)
+        return NULL;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, R->target_ref);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "keep");
+    lua_getfield(L, -1, "log");
+    char *log = lua_type(L, -1) == LUA_TSTRING ? pc_strdup(lua_tostring(L, -1)) : NULL;
+    lua_pop(L, 2);
+    return log;
+}
+
 /* The first required capability the target lacks, or NULL. */
 static const char *missing_capability(runner *R, const pc_case *c)
 {
@@ -523,7 +543,10 @@ int pc_runner_run(pc_state *st, const pc_catalog *cat, const size_t *idx, size_t
         fprintf(stderr, "\r\033[K");
     if (target_down) {
         info->crashed = true;
-        info->error = pc_printf("the target died: %s", down_how ? down_how : "?");
+        char *log = keep_target_files(&R);
+        info->error = pc_printf("the target died: %s%s%s%s", down_how ? down_how : "?", log ? " (its log, kept: " : "",
+                                log ? log : "", log ? ")" : "");
+        free(log);
     }
     stop_target(&R, info);
     if (info->crashed && !info->error)

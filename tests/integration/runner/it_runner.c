@@ -239,7 +239,7 @@ static void test_mutate_keeps_and_shows_the_log_of_a_target_that_died(void **sta
     char *saved = old ? strdup(old) : NULL;
     setenv("TMPDIR", tmp, 1); /* the kept files land in our test directory */
     const char *args[] = {"mutate", "--profile", PPC_FIXTURES "/dying_profile.lua", "--scenarios",
-                          PPC_SOURCE_DIR "/scenarios/detection.lua", "--quirk", "none", "DET-004", NULL};
+                          PPC_FIXTURES "/dying_case.lua", "--quirk", "none", NULL};
     int rc = it_run_ppconform(args, out);
     if (saved)
         setenv("TMPDIR", saved, 1);
@@ -263,6 +263,36 @@ static void test_mutate_keeps_and_shows_the_log_of_a_target_that_died(void **sta
     *end = '\0';
     assert_int_equal(strncmp(p, tmp, strlen(tmp)), 0);
     assert_true(it_file_contains(p, "deliberate fixture failure"));
+}
+
+/* `ppconform run` against a target that dies: the run names the death and where the target's
+ * log was kept (the profile would have removed it), and the log is really there. */
+static void test_run_keeps_and_names_the_log_of_a_target_that_died(void **state)
+{
+    (void)state;
+    char out[700];
+    path_in(out, sizeof out, "run-die.out");
+    const char *args[] = {"run", "--profile", PPC_FIXTURES "/dying_profile.lua", "--scenarios",
+                          PPC_FIXTURES "/dying_case.lua", NULL};
+    int rc = it_run_ppconform(args, out);
+    assert_int_equal(rc, 3);
+    static char text[1 << 16];
+    ssize_t n = ts_read_file(out, text, sizeof text - 1);
+    assert_true(n > 0);
+    text[n] = '\0';
+    const char *key = "(its log, kept: ";
+    char *p = strstr(text, "the target died: exit 1 (its log, kept: ");
+    assert_non_null(p);
+    p = strstr(p, key) + strlen(key);
+    char *end = strchr(p, ')');
+    assert_non_null(end);
+    *end = '\0';
+    assert_true(it_file_contains(p, "deliberate fixture failure"));
+    /* the kept directory is ours to remove */
+    char *slash = strrchr(p, '/');
+    assert_non_null(slash);
+    *slash = '\0';
+    ts_rmtree(p);
 }
 
 static void test_against_ppbroker_and_a_quirk(void **state)
@@ -320,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_a_target_crash_is_an_error_with_exit_3),
         cmocka_unit_test(test_oracle_events_of_a_reused_source_port_belong_to_the_newest_connection),
         cmocka_unit_test(test_mutate_keeps_and_shows_the_log_of_a_target_that_died),
+        cmocka_unit_test(test_run_keeps_and_names_the_log_of_a_target_that_died),
         cmocka_unit_test(test_against_ppbroker_and_a_quirk),
         cmocka_unit_test(test_mutate_reports_caught_and_surviving_quirks),
     };
