@@ -1,8 +1,7 @@
 /* lib/net/pcap_frames: a synthetic TCP conversation dumped with libpcap and read back with
  * libpcap holds the real bytes: link type, addresses, ports, sequence and acknowledgement
  * numbers that follow both directions, flags, payload, valid IP and TCP checksums, for IPv4
- * behind Ethernet and for raw IPv6. (Named test_proxysend_* only so that it links libpcap
- * through proxysend_core, proxysend --pcap-out being one user; the code under test is lib/net.) */
+ * behind Ethernet and for raw IPv6. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
