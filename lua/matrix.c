@@ -6,13 +6,15 @@
  * (-j 1), in fresh runs until every case has a verdict of its own: the case during which
  * the target died keeps ERROR (a finding), the others get the verdict they earn.
  * The results become one Markdown table (stable: verdicts and counts only, so it can be
- * committed and compared) and one self-contained HTML page (Expected/Actual on demand). */
+ * committed and compared) and one self-contained HTML page (Expected/Actual on demand).
+ * With --senders, both also carry the real-sender record (matrix_senders.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +28,14 @@
 
 #include "common.h"
 #include "json.h"
+#include "matrix.h"
 
 extern char **environ;
 
 int pc_matrix_main(int argc, char **argv);
 
 #define MAX_TARGETS 16
-#define MAX_ROUNDS 400              /* crash re-runs per target */
+#define MAX_ROUNDS 1000             /* crash re-runs per target */
 #define RUN_DEADLINE_S 900          /* one child run */
 #define MAX_REPORT (64u << 20)      /* a JSON report we are willing to read */
 
@@ -67,11 +70,13 @@ typedef struct matrix {
     pc_strv extra;                  /* options passed to every `run` */
     pc_strv selectors;              /* which cases (the first run of each target) */
     const char *jobs;
+    mx_senders *senders;            /* --senders: the real-sender record, or NULL */
 } matrix;
 
 static void usage(FILE *f)
 {
-    fputs("Usage: ppconform matrix --targets NAME[,NAME...] [--md FILE] [--html FILE] [OPTIONS] [SELECTOR...] [-- RUN-OPTIONS...]\n"
+    fputs("Usage: ppconform matrix --targets NAME[,NAME...] [--md FILE] [--html FILE] [--senders FILE] [OPTIONS]\n"
+          "                        [SELECTOR...] [-- RUN-OPTIONS...]\n"
           "\n"
           "Runs the suite against each target (a profile name under lua/targets, e.g. ppbroker,\n"
           "mosquitto, haproxy-mosquitto, nginx-mosquitto, rabbitmq, aedes, or a profile file) as\n"
@@ -81,6 +86,9 @@ static void usage(FILE *f)
           "  --targets LIST      comma-separated profile names or files (at most 16)\n"
           "  --md FILE           the Markdown table (verdicts only: stable, fit to commit)\n"
           "  --html FILE         a self-contained HTML page (Expected/Actual under each cell)\n"
+          "  --senders FILE      add a \"Real senders (proxysend --listen)\" section to both: the JSON\n"
+          "                      record of what real HAProxy and nginx send, as written by\n"
+          "                      scripts/sender-findings.py (docs/sender-findings.json); shown as recorded\n"
           "  --workdir DIR       keep each run's JSON report and log there (default: a temp dir, removed)\n"
           "  --ppconform PATH    the runner to start (default: this program, or ppconform next to it)\n"
           "  -j, --jobs N        cases in parallel in each first run (default 4)\n"
@@ -353,91 +361,184 @@ static void push_run_args(matrix *m, const mx_target *T, pc_strv *args, const ch
         pc_strv_push(args, m->extra.items[i]);
 }
 
-/* All runs for target ti: the suite, then crash re-runs until every case has its own
- * verdict. A re-run round splits the cases left into up to `jobs` slices, each run by its
- * own child (and its own target) one case at a time: each slice ends at its first crash. */
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* One re-run slot: a child `ppconform run -j 1` on its own fresh target, and its cases. */
+typedef struct mx_slot {
+    mx_child ch;
+    pc_strv ids;
+    uint64_t started;
+    int seq;
+    bool busy;
+} mx_slot;
+
+/* Wait until the child of one busy slot ends; returns its index. Each is bounded like
+ * wait_children: SIGTERM at its deadline, SIGKILL 15 s later. */
+static size_t wait_any(mx_slot *s, size_t n)
+{
+    for (;;) {
+        uint64_t now = now_ms();
+        for (size_t i = 0; i < n; i++) {
+            mx_child *ch = &s[i].ch;
+            uint64_t waited = now - s[i].started;
+            if (!s[i].busy || ch->pid <= 0)
+                continue;
+            int status = 0;
+            pid_t r = waitpid(ch->pid, &status, WNOHANG);
+            if (r == 0 || (r < 0 && errno == EINTR)) {
+                if (waited >= RUN_DEADLINE_S * 1000u + 15000u)
+                    kill(ch->pid, SIGKILL);
+                else if (waited >= RUN_DEADLINE_S * 1000u)
+                    kill(ch->pid, SIGTERM);
+                continue;
+            }
+            ch->pid = 0;
+            if (r < 0) {
+                ch->code = -1;
+                ch->err = pc_printf("waitpid: %s", strerror(errno));
+            } else if (WIFEXITED(status)) {
+                ch->code = WEXITSTATUS(status);
+            } else {
+                ch->code = -1;
+                ch->err = pc_printf("the run ended by signal %d%s", WTERMSIG(status),
+                                    waited >= RUN_DEADLINE_S * 1000u ? " (it did not end within its deadline)" : "");
+            }
+            return i;
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Read a finished child's report into column ti (round: which run it was; first_id: the
+ * case it ran first, on a fresh target). A run that failed marks the target failed. */
+static void finish_child(matrix *m, size_t ti, mx_child *ch, int round, const char *first_id)
+{
+    mx_target *T = &m->t[ti];
+    T->runs++;
+    char *err = ch->err;
+    ch->err = NULL;
+    if (!err && (ch->code == 0 || ch->code == 1 || ch->code == 3))
+        load_report(m, ti, ch->json, round, first_id, &err);
+    else if (!err)
+        err = pc_printf("ppconform run exited %d (see %s)", ch->code, ch->log);
+    if (err && T->ok) {
+        /* the run itself failed: name it, with the end of its log */
+        size_t n;
+        char *text = read_text(ch->log, &n);
+        T->error = pc_printf("%s%s%s", err, text ? "\n" : "", text ? text + (n > 1500 ? n - 1500 : 0) : "");
+        free(text);
+        T->ok = false;
+    }
+    free(err);
+    free(ch->json);
+    free(ch->log);
+    ch->json = ch->log = NULL;
+}
+
+static bool held_by_a_run(const mx_slot *s, size_t n, const char *id)
+{
+    for (size_t k = 0; k < n; k++)
+        if (s[k].busy && pc_strv_contains(&s[k].ids, id))
+            return true;
+    return false;
+}
+
+/* The crash re-runs: a pool of up to `width` one-at-a-time runs, each on a fresh target and
+ * each given a share of the cases left (catalog order) that no other run holds. A run ends at
+ * its first crash; the cases it could not answer go back to the queue as soon as it ends,
+ * so no run waits for a slower one. The case a run starts with owns its verdict, ERROR
+ * included (target_down): every run settles at least that one, so the pool always ends. */
+static void rerun_pool(matrix *m, size_t ti, int width)
+{
+    mx_target *T = &m->t[ti];
+    mx_slot s[8];
+    memset(s, 0, sizeof s);
+    size_t running = 0;
+    int seq = 0;
+    for (;;) {
+        pc_strv queue = {0};
+        if (T->ok)
+            for (size_t i = 0; i < m->ncases; i++)
+                if (target_down(&m->cases[i].res[ti], false) && !held_by_a_run(s, (size_t)width, m->cases[i].id))
+                    pc_strv_push(&queue, m->cases[i].id);
+        size_t idle = (size_t)width - running, pos = 0;
+        size_t share = idle ? (queue.count + idle - 1) / idle : 0;
+        for (int k = 0; k < width && pos < queue.count && T->ok; k++) {
+            if (s[k].busy)
+                continue;
+            if (seq >= MAX_ROUNDS) {
+                T->error = pc_printf("%zu cases still had no verdict after %d crash re-runs", queue.count, MAX_ROUNDS);
+                T->ok = false;
+                break;
+            }
+            mx_slot *x = &s[k];
+            memset(&x->ch, 0, sizeof x->ch);
+            x->seq = ++seq;
+            x->ch.json = pc_printf("%s/%s.r%d.json", m->workdir, T->name, x->seq);
+            x->ch.log = pc_printf("%s/%s.r%d.log", m->workdir, T->name, x->seq);
+            pc_strv args = {0};
+            push_run_args(m, T, &args, x->ch.json, "1");
+            size_t to = pos + share < queue.count ? pos + share : queue.count;
+            for (; pos < to; pos++) {
+                pc_strv_push(&args, queue.items[pos]);
+                pc_strv_push(&x->ids, queue.items[pos]);
+            }
+            fprintf(stderr, "matrix: %s: re-run %d after a crash: %zu cases from %s (%zu waiting, %zu other runs busy)\n",
+                    T->name, x->seq, x->ids.count, x->ids.items[0], queue.count - pos, running);
+            spawn_child(m, &args, &x->ch);
+            pc_strv_free(&args);
+            if (x->ch.pid <= 0) { /* it did not start: the target fails, with the reason */
+                finish_child(m, ti, &x->ch, x->seq, x->ids.items[0]);
+                pc_strv_free(&x->ids);
+                continue;
+            }
+            x->started = now_ms();
+            x->busy = true;
+            running++;
+        }
+        pc_strv_free(&queue);
+        if (running == 0)
+            break;
+        size_t k = wait_any(s, (size_t)width);
+        finish_child(m, ti, &s[k].ch, s[k].seq, s[k].ids.items[0]);
+        pc_strv_free(&s[k].ids);
+        s[k].busy = false;
+        running--;
+    }
+}
+
+/* All runs for target ti: the suite (-j jobs), then the crash re-runs (rerun_pool) until
+ * every case has a verdict of its own. */
 static void run_target(matrix *m, size_t ti)
 {
     mx_target *T = &m->t[ti];
     T->ok = true;
-    pc_strv pending = {0};
     int width = atoi(m->jobs);
     if (width < 1)
         width = 1;
     if (width > 8)
         width = 8;
-    for (int round = 0; round < MAX_ROUNDS && T->ok; round++) {
-        size_t slices = round == 0 ? 1 : (pending.count < (size_t)width ? pending.count : (size_t)width);
-        mx_child ch[8];
-        memset(ch, 0, sizeof ch);
-        if (round == 0)
-            fprintf(stderr, "matrix: %s: run 1\n", T->name);
-        else
-            fprintf(stderr, "matrix: %s: round %d: %zu cases left after a crash, in %zu one-at-a-time runs\n",
-                    T->name, round + 1, pending.count, slices);
-        char *first_ids[8] = {0};
-        for (size_t k = 0; k < slices; k++) {
-            ch[k].json = pc_printf("%s/%s.r%d.%zu.json", m->workdir, T->name, round, k);
-            ch[k].log = pc_printf("%s/%s.r%d.%zu.log", m->workdir, T->name, round, k);
-            pc_strv args = {0};
-            push_run_args(m, T, &args, ch[k].json, round == 0 ? m->jobs : "1");
-            if (round == 0) {
-                for (size_t i = 0; i < m->selectors.count; i++)
-                    pc_strv_push(&args, m->selectors.items[i]);
-            } else {
-                /* contiguous slices keep the catalog order inside each run */
-                size_t from = pending.count * k / slices, to = pending.count * (k + 1) / slices;
-                first_ids[k] = pc_strdup(pending.items[from]);
-                for (size_t i = from; i < to; i++)
-                    pc_strv_push(&args, pending.items[i]);
-            }
-            spawn_child(m, &args, &ch[k]);
-            pc_strv_free(&args);
-        }
-        wait_children(ch, slices);
-        for (size_t k = 0; k < slices; k++) {
-            T->runs++;
-            char *err = ch[k].err;
-            ch[k].err = NULL;
-            if (!err && (ch[k].code == 0 || ch[k].code == 1 || ch[k].code == 3))
-                load_report(m, ti, ch[k].json, round, first_ids[k], &err);
-            else if (!err)
-                err = pc_printf("ppconform run exited %d (see %s)", ch[k].code, ch[k].log);
-            if (err && T->ok) {
-                /* the run itself failed: name it, with the end of its log */
-                size_t n;
-                char *text = read_text(ch[k].log, &n);
-                T->error = pc_printf("%s%s%s", err, text ? "\n" : "", text ? text + (n > 1500 ? n - 1500 : 0) : "");
-                free(text);
-                T->ok = false;
-            }
-            free(err);
-            free(ch[k].json);
-            free(ch[k].log);
-            free(first_ids[k]);
-        }
-        if (!T->ok)
-            break;
-        /* the cases a crash left without a verdict of their own */
-        pc_strv next = {0};
-        for (size_t i = 0; i < m->ncases; i++)
-            if (target_down(&m->cases[i].res[ti], round == 0))
-                pc_strv_push(&next, m->cases[i].id);
-        bool progress = round == 0 || next.count < pending.count;
-        pc_strv_free(&pending);
-        pending = next;
-        if (pending.count == 0)
-            break;
-        if (!progress) {
-            T->error = pc_printf("%zu cases still had no verdict after a crash re-run made no progress", pending.count);
-            T->ok = false;
-        }
-    }
-    if (T->ok && pending.count) {
-        T->error = pc_printf("%zu cases still had no verdict after %d crash re-run rounds", pending.count, MAX_ROUNDS);
-        T->ok = false;
-    }
-    pc_strv_free(&pending);
+    fprintf(stderr, "matrix: %s: run 1\n", T->name);
+    mx_child ch;
+    memset(&ch, 0, sizeof ch);
+    ch.json = pc_printf("%s/%s.r0.json", m->workdir, T->name);
+    ch.log = pc_printf("%s/%s.r0.log", m->workdir, T->name);
+    pc_strv args = {0};
+    push_run_args(m, T, &args, ch.json, m->jobs);
+    for (size_t i = 0; i < m->selectors.count; i++)
+        pc_strv_push(&args, m->selectors.items[i]);
+    spawn_child(m, &args, &ch);
+    pc_strv_free(&args);
+    wait_children(&ch, 1);
+    finish_child(m, ti, &ch, 0, NULL);
+    if (T->ok)
+        rerun_pool(m, ti, width);
 }
 
 static int case_cmp(const void *a, const void *b)
@@ -453,7 +554,7 @@ static const char *cell(const mx_result *r)
 }
 
 /* Markdown: a table cell must not hold '|' or a newline. */
-static void md_text(pc_sbuf *b, const char *s)
+void mx_md_text(pc_sbuf *b, const char *s)
 {
     for (; s && *s; s++) {
         if (*s == '|')
@@ -465,7 +566,7 @@ static void md_text(pc_sbuf *b, const char *s)
     }
 }
 
-static void html_text(pc_sbuf *b, const char *s)
+void mx_html_text(pc_sbuf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -614,7 +715,7 @@ static char *render_md(const matrix *m)
         for (size_t i = 0; i < m->ncases; i++)
             crashes += crashed_in(&m->cases[i].res[ti]);
         pc_sbuf_printf(&b, "| %s | ", m->t[ti].name);
-        md_text(&b, m->t[ti].version ? m->t[ti].version : "?");
+        mx_md_text(&b, m->t[ti].version ? m->t[ti].version : "?");
         pc_sbuf_puts(&b, " |");
         for (int v = 0; VERDICTS[v]; v++)
             pc_sbuf_printf(&b, " %zu |", count_verdict(m, ti, VERDICTS[v]));
@@ -638,6 +739,8 @@ static char *render_md(const matrix *m)
         pc_sbuf_puts(&b, "None.\n");
     md_areas(&b, m);
     md_findings(&b, m);
+    if (m->senders)
+        mx_senders_md(&b, m->senders);
     pc_sbuf_puts(&b, "\n## Cases by requirement\n\nRows are grouped by the first requirement each case cites.\n\n| case | level |");
     for (size_t ti = 0; ti < m->ntargets; ti++)
         pc_sbuf_printf(&b, " %s |", m->t[ti].name);
@@ -660,7 +763,7 @@ static char *render_md(const matrix *m)
         for (size_t ti = 0; ti < m->ntargets; ti++)
             pc_sbuf_printf(&b, " %s |", cell(&c->res[ti])); /* which case took the crash varies: listed above */
         pc_sbuf_puts(&b, " ");
-        md_text(&b, c->title);
+        mx_md_text(&b, c->title);
         pc_sbuf_puts(&b, " |\n");
     }
     pc_sbuf_cstr(&b);
@@ -673,18 +776,18 @@ static void html_details(pc_sbuf *b, const mx_result *r)
     pc_sbuf_printf(b, "<td class=\"v-%s\"><details><summary>%s</summary>", v, v);
     if (r->failed.message) {
         pc_sbuf_puts(b, "<p>");
-        html_text(b, r->failed.message);
+        mx_html_text(b, r->failed.message);
         pc_sbuf_puts(b, "</p>");
     }
     if (r->failed.expected || r->failed.actual) {
         pc_sbuf_puts(b, "<dl><dt>Expected</dt><dd><pre>");
-        html_text(b, r->failed.expected ? r->failed.expected : "");
+        mx_html_text(b, r->failed.expected ? r->failed.expected : "");
         pc_sbuf_puts(b, "</pre></dd><dt>Actual</dt><dd><pre>");
-        html_text(b, r->failed.actual ? r->failed.actual : "");
+        mx_html_text(b, r->failed.actual ? r->failed.actual : "");
         pc_sbuf_puts(b, "</pre></dd></dl>");
     } else if (r->reason) {
         pc_sbuf_puts(b, "<pre>");
-        html_text(b, r->reason);
+        mx_html_text(b, r->reason);
         pc_sbuf_puts(b, "</pre>");
     } else {
         pc_sbuf_puts(b, "<p>every check held</p>");
@@ -715,20 +818,23 @@ static char *render_html(const matrix *m)
     pc_sbuf_puts(&b, "<th>runs</th><th>run status</th></tr>\n");
     for (size_t ti = 0; ti < m->ntargets; ti++) {
         pc_sbuf_puts(&b, "<tr><td>");
-        html_text(&b, m->t[ti].name);
+        mx_html_text(&b, m->t[ti].name);
         pc_sbuf_puts(&b, "</td><td>");
-        html_text(&b, m->t[ti].version ? m->t[ti].version : "?");
+        mx_html_text(&b, m->t[ti].version ? m->t[ti].version : "?");
         pc_sbuf_puts(&b, "</td>");
         for (int v = 0; VERDICTS[v]; v++)
             pc_sbuf_printf(&b, "<td class=\"v-%s\">%zu</td>", VERDICTS[v], count_verdict(m, ti, VERDICTS[v]));
         pc_sbuf_printf(&b, "<td>%d</td><td>", m->t[ti].runs);
-        html_text(&b, m->t[ti].ok ? "completed" : (m->t[ti].error ? m->t[ti].error : "failed"));
+        mx_html_text(&b, m->t[ti].ok ? "completed" : (m->t[ti].error ? m->t[ti].error : "failed"));
         pc_sbuf_puts(&b, "</td></tr>\n");
     }
-    pc_sbuf_puts(&b, "</table>\n<table><tr><th>case</th><th>level</th>");
+    pc_sbuf_puts(&b, "</table>\n");
+    if (m->senders)
+        mx_senders_html(&b, m->senders);
+    pc_sbuf_puts(&b, "<table><tr><th>case</th><th>level</th>");
     for (size_t ti = 0; ti < m->ntargets; ti++) {
         pc_sbuf_puts(&b, "<th>");
-        html_text(&b, m->t[ti].name);
+        mx_html_text(&b, m->t[ti].name);
         pc_sbuf_puts(&b, "</th>");
     }
     pc_sbuf_puts(&b, "<th>title</th><th>requirements</th></tr>\n");
@@ -739,20 +845,20 @@ static char *render_html(const matrix *m)
         if (!group || strcmp(group, g) != 0) {
             group = g;
             pc_sbuf_printf(&b, "<tr class=\"group\"><td colspan=\"%zu\">", m->ntargets + 4);
-            html_text(&b, g);
+            mx_html_text(&b, g);
             pc_sbuf_puts(&b, "</td></tr>\n");
         }
         pc_sbuf_puts(&b, "<tr><td>");
-        html_text(&b, c->id);
+        mx_html_text(&b, c->id);
         pc_sbuf_puts(&b, "</td><td>");
-        html_text(&b, c->level);
+        mx_html_text(&b, c->level);
         pc_sbuf_puts(&b, "</td>");
         for (size_t ti = 0; ti < m->ntargets; ti++)
             html_details(&b, &c->res[ti]);
         pc_sbuf_puts(&b, "<td>");
-        html_text(&b, c->title);
+        mx_html_text(&b, c->title);
         pc_sbuf_puts(&b, "</td><td>");
-        html_text(&b, c->refs);
+        mx_html_text(&b, c->refs);
         pc_sbuf_puts(&b, "</td></tr>\n");
     }
     pc_sbuf_puts(&b, "</table>\n</body></html>\n");
@@ -812,7 +918,7 @@ int pc_matrix_main(int argc, char **argv)
 {
     matrix m = {0};
     m.jobs = "4";
-    const char *targets = NULL, *md = NULL, *html = NULL, *workdir = NULL, *runner = NULL;
+    const char *targets = NULL, *md = NULL, *html = NULL, *workdir = NULL, *runner = NULL, *senders = NULL;
     int i = 0;
     if (argc > 0 && strcmp(argv[0], "matrix") == 0)
         i = 1;
@@ -832,6 +938,8 @@ int pc_matrix_main(int argc, char **argv)
             md = v, i++;
         } else if (v && strcmp(a, "--html") == 0) {
             html = v, i++;
+        } else if (v && strcmp(a, "--senders") == 0) {
+            senders = v, i++;
         } else if (v && strcmp(a, "--workdir") == 0) {
             workdir = v, i++;
         } else if (v && strcmp(a, "--ppconform") == 0) {
@@ -852,6 +960,17 @@ int pc_matrix_main(int argc, char **argv)
         usage(stderr);
         pc_strv_free(&m.extra);
         return 2;
+    }
+    if (senders) {
+        /* read it before the runs: a bad record is a usage error, found in a second */
+        char *err = NULL;
+        m.senders = mx_senders_load(senders, &err);
+        if (!m.senders) {
+            fprintf(stderr, "ppconform matrix: --senders: %s\n", err);
+            free(err);
+            pc_strv_free(&m.extra);
+            return 2;
+        }
     }
     char *list = pc_strdup(targets);
     for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -934,6 +1053,7 @@ int pc_matrix_main(int argc, char **argv)
     }
     pc_strv_free(&m.extra);
     pc_strv_free(&m.selectors);
+    mx_senders_free(m.senders);
     free(self);
     return rc;
 }

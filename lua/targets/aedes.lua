@@ -14,6 +14,7 @@ local P = { name = "aedes" }
 local util = require "targets.util"
 
 local NODE = "/usr/bin/node"
+local NICE = "/usr/bin/nice" -- execs node: the PID stays the one we spawned
 
 local function server_script(host)
   local base = host.getenv("PPC_INTEROP_DIR")
@@ -34,13 +35,22 @@ local function server_script(host)
         .. table.concat(candidates, ", "), 0)
 end
 
+local host_api, core_api -- the runner's host and core modules for P.alive (set by P.start)
+
 function P.start(h)
   local host, core, json = h.host, h.core, h.json
+  host_api, core_api = host, core
   util.need_executables(host, { NODE }, "install the Debian package nodejs")
   local script = server_script(host)
   local dir = host.tmpdir("ppconform-aedes")
   local ready, log = dir .. "/ready.json", dir .. "/aedes.log"
-  local proc = host.spawn({ NODE, script, ready }, { stdout = log, stderr = log })
+  -- Aedes decides on whatever its first read holds, so a header the suite writes in two parts
+  -- 30 ms apart must meet a Node that reads promptly: on a loaded machine a Node waiting for
+  -- the CPU reads both parts at once and the verdict turns on the scheduler. A raised priority
+  -- (when allowed: nice only warns otherwise) keeps its reads as on a quiet machine.
+  local argv = { NODE, script, ready }
+  if host.is_executable(NICE) then argv = { NICE, "-n", "-10", NODE, script, ready } end
+  local proc = host.spawn(argv, { stdout = log, stderr = log })
   local deadline = core.now() + math.floor(15000 * (h.opts.scale or 1))
   local info
   while true do
@@ -71,5 +81,27 @@ function P.start(h)
 end
 
 util.child_processes(P, { { field = "proc" } })
+
+-- Aedes dies on some partial headers: its first-read decoder throws, and Node prints the
+-- uncaught exception (ending with a "Node.js vX" line) to the log, then exits. The dying
+-- process closes its sockets before it can be reaped, so the case that caused it can see
+-- the FIN and end while the process still looks alive: the runner would then blame the next
+-- case, or nobody. A fatal trace in the log means the process is exiting: wait (bounded) for
+-- its exit status, so the case during which it died is the one that gets the ERROR.
+local process_alive = P.alive
+function P.alive(state)
+  local ok, how, crashed = process_alive(state)
+  if not ok then return ok, how, crashed end
+  local log = host_api.read_file(state.log) or ""
+  if not log:find("\nNode%.js v%d") then return true end
+  -- the runner's loop cannot sleep here: poll the exit status (a dying Node exits within
+  -- about a millisecond), bounded
+  local deadline = core_api.now() + 500
+  repeat
+    ok, how, crashed = state.proc:alive()
+    if not ok then return ok, how, crashed end
+  until core_api.now() >= deadline
+  return false, "it logged a fatal error (uncaught exception) and had not exited 500 ms later"
+end
 
 return P

@@ -10,11 +10,16 @@ only if the committed verdict is among the verdicts observed then: the committed
 still a true record, and the cell is listed as unstable. Anything else (a new or removed
 case, a summary line, a verdict that does not come back) is a real difference: exit 1.
 
-A target named with --advisory (Aedes: it decides on whatever its first read holds and its
-process dies on some partial headers, so which verdict a delivery-shaped case gets varies from
-run to run) has its differing cells listed as ADVISORY without failing.
+A target that dies on some inputs (Aedes: its first-read decoder throws on some partial
+headers) ends a --repeat run at its first crash, the remaining repeats unrun; such a cell is
+re-run on fresh targets, run after run, until the committed verdict comes back or the cell's
+runs (N) or the whole confirmation's time budget (--budget SECONDS) are spent.
 
-Usage: confirm_diff.py COMMITTED.md FRESH.md PPCONFORM [--repeat N] [--max-cells N] [--advisory T,...]
+--advisory TARGET:CASE,... names single cells whose differences are listed as ADVISORY
+without failing (none by default: every cell is enforced).
+
+Usage: confirm_diff.py COMMITTED.md FRESH.md PPCONFORM [--repeat N] [--max-cells N] [--budget SECONDS]
+       [--advisory TARGET:CASE,...]
 """
 import json
 import os
@@ -22,6 +27,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 
 def parse(path):
@@ -48,15 +54,16 @@ def base(verdict):
     return verdict.replace(" (crash)", "").strip()
 
 
-def observe(ppconform, target, case, repeat, work):
-    out = os.path.join(work, f"{target}.{case}.json")
-    subprocess.run([ppconform, "run", "--profile", target, "--repeat", str(repeat), "-j", "1",
-                    "--color", "never", "--json", out, case],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+def observe_once(ppconform, target, case, repeat, out, timeout):
+    """Verdicts of one `ppconform run --repeat N` of case on a fresh target, and whether the
+    target died in it (its later repeats then did not run)."""
     try:
+        subprocess.run([ppconform, "run", "--profile", target, "--repeat", str(repeat), "-j", "1",
+                        "--color", "never", "--json", out, case],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
         report = json.load(open(out))
-    except (OSError, ValueError):
-        return set()
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return set(), False
     seen = set()
     for c in report.get("cases", []):
         if c.get("id") != case:
@@ -64,6 +71,24 @@ def observe(ppconform, target, case, repeat, work):
         seen.add(c.get("verdict"))
         for v, _ in re.findall(r"([A-Z]+) x(\d+)", c.get("flaky") or ""):
             seen.add(v)
+    died = "died" in str((report.get("target") or {}).get("error") or "")
+    return seen, died
+
+
+def observe(ppconform, target, case, want, repeat, work, deadline):
+    """Verdicts seen re-running one cell: one --repeat run; while the target died in it and
+    the committed verdict has not come back, more runs on fresh targets (at most `repeat`
+    runs, never past the deadline)."""
+    out = os.path.join(work, f"{target}.{case}.json")
+    seen = set()
+    for _ in range(repeat):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        got, died = observe_once(ppconform, target, case, repeat, out, min(600, left))
+        seen |= got
+        if want in seen or not died:
+            break
     return seen
 
 
@@ -75,7 +100,9 @@ def main():
     committed, fresh, ppconform = args[:3]
     repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 8
     max_cells = int(args[args.index("--max-cells") + 1]) if "--max-cells" in args else 60
-    advisory = set(args[args.index("--advisory") + 1].split(",")) if "--advisory" in args else set()
+    budget = float(args[args.index("--budget") + 1]) if "--budget" in args else 240.0
+    advisory = set(a for a in args[args.index("--advisory") + 1].split(",") if a) if "--advisory" in args else set()
+    deadline = time.monotonic() + budget
     t1, c1, o1 = parse(committed)
     t2, c2, o2 = parse(fresh)
     problems = []
@@ -87,9 +114,9 @@ def main():
         problems.append(f"case {case} is {'new' if case in c2 else 'gone'}")
     diffs = [(case, t) for case in sorted(set(c1) & set(c2)) for t in t1 if t in t2
              and c1[case].get(t) != c2[case].get(t)]
-    for case, t in [d for d in diffs if d[1] in advisory]:
-        print(f"confirm_diff: ADVISORY ({t} varies run to run): {case}: committed {c1[case][t]}, this run {c2[case][t]}")
-    diffs = [d for d in diffs if d[1] not in advisory]
+    for case, t in [d for d in diffs if f"{d[1]}:{d[0]}" in advisory]:
+        print(f"confirm_diff: ADVISORY (named as varying): {case} on {t}: committed {c1[case][t]}, this run {c2[case][t]}")
+    diffs = [d for d in diffs if f"{d[1]}:{d[0]}" not in advisory]
     if len(diffs) > max_cells:
         problems.append(f"{len(diffs)} cells differ (more than {max_cells}: not timing noise)")
         diffs = []
@@ -97,12 +124,13 @@ def main():
     with tempfile.TemporaryDirectory(prefix="ppc-confirm-") as work:
         for case, target in diffs:
             want, got = base(c1[case][target]), base(c2[case][target])
-            seen = observe(ppconform, target, case, repeat, work)
+            seen = observe(ppconform, target, case, want, repeat, work, deadline)
             if want in seen:
                 unstable.append(f"{case} on {target}: committed {want}, this run {got}, re-runs {sorted(seen)}")
             else:
+                late = " (the time budget ran out)" if time.monotonic() >= deadline else ""
                 problems.append(f"{case} on {target}: committed {want}, this run {got}, "
-                                f"{repeat} re-runs gave {sorted(seen) or 'no report'}")
+                                f"re-runs gave {sorted(seen) or 'no report'}{late}")
     for u in unstable:
         print(f"confirm_diff: UNSTABLE (timing-dependent, committed verdict reproduced): {u}")
     for p in problems:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The matrix HTML page renders: write a small matrix (the Detection cases against plain
-# Mosquitto, about a second), screenshot it with headless Chromium, and check the PNG
+# Mosquitto, about a second, with the real-sender record's section), screenshot it with headless Chromium, and check the PNG
 # exists and is not blank. Usage: screenshot.sh BIN_DIR SOURCE_DIR
 # Without chromium: fails with CI=true, otherwise skipped (exit 77) with a message.
 set -euo pipefail
@@ -13,8 +13,10 @@ if [ -z "$chromium" ] || [ ! -x /usr/sbin/mosquitto ]; then
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/ppc-matrix-shot-XXXXXX")
 trap 'rm -rf "$work"' EXIT
-"$bin/ppconform-matrix" --targets mosquitto --ppconform "$bin/ppconform" --html "$work/matrix.html" 'DET-*'
+"$bin/ppconform-matrix" --targets mosquitto --ppconform "$bin/ppconform" --senders "$src/docs/sender-findings.json" \
+  --html "$work/matrix.html" 'DET-*'
 grep -q '<details>' "$work/matrix.html" || { echo "screenshot: no <details> cells in the page" >&2; exit 1; }
+grep -q '<h2 id="real-senders">' "$work/matrix.html" || { echo "screenshot: no real-senders section in the page" >&2; exit 1; }
 if grep -Eq '(src|href)="(https?:)?//' "$work/matrix.html"; then
   echo "screenshot: the page loads an external resource" >&2; exit 1
 fi
