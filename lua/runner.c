@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 
 #include "core.h"
+#include "net/loop.h"
 #include "pc_sched.h"
 
 #define DEFAULT_BUDGET 500000000ull /* VM instructions per case */
@@ -214,6 +215,27 @@ static void stop_target(runner *R, pc_target_info *info)
         lua_pop(L, 1);
     luaL_unref(L, LUA_REGISTRYINDEX, R->target_ref);
     R->target_ref = LUA_NOREF;
+}
+
+/* A process that dies closes its sockets a moment before waitpid can see it gone, so a case
+ * that ends on the reset its target's death caused may be checked in that moment. A case that
+ * did not pass is checked again for a short while (the loop keeps running the other cases)
+ * before it is called the target's own verdict: a crash is then reported during the case
+ * that caused it, every time. */
+#define DEATH_GRACE_MS 20
+
+static bool target_alive_settled(runner *R, bool suspect, char **how)
+{
+    if (!target_alive(R, how))
+        return false;
+    if (!suspect)
+        return true;
+    for (uint64_t end = pn_now_ms() + DEATH_GRACE_MS; pn_now_ms() < end;) {
+        pc_sched_step(R->st->sched, 2);
+        if (!target_alive(R, how))
+            return false;
+    }
+    return true;
 }
 
 /* A target that died keeps its files (state.keep = true, read by every profile's stop): its
@@ -497,7 +519,8 @@ int pc_runner_run(pc_state *st, const pc_catalog *cat, const size_t *idx, size_t
             pc_result tmp = {.c = results[j->result].c};
             collect(&R, j, &tmp);
             char *how = NULL;
-            if (!target_alive(&R, &how)) {
+            bool suspect = tmp.verdict == PC_FAIL || tmp.verdict == PC_ERROR;
+            if (!target_alive_settled(&R, suspect, &how)) {
                 target_down = true;
                 tmp.verdict = PC_ERROR;
                 free(tmp.reason);

@@ -14,6 +14,11 @@ static int setup(void **state)
     it_start_tiny("good", &good, good_addr, sizeof good_addr);
     it_start_tiny("wrong", &wrong, wrong_addr, sizeof wrong_addr);
     it_start_tiny("silent", &silent, silent_addr, sizeof silent_addr);
+    /* what the runs keep (a dead target's files) lands in our directory, removed at the end */
+    char tmp[700];
+    snprintf(tmp, sizeof tmp, "%s/tmp", it_dir);
+    if (mkdir(tmp, 0700) != 0 || setenv("TMPDIR", tmp, 1) != 0)
+        return -1;
     return 0;
 }
 
@@ -295,6 +300,24 @@ static void test_run_keeps_and_names_the_log_of_a_target_that_died(void **state)
     ts_rmtree(p);
 }
 
+/* DET-004 ends the moment the dying target's exit resets its connection, often before waitpid
+ * can tell: the runner still reports the death during that case (ERROR), not a FAIL. Five
+ * runs, since without the runner's grace check this went either way. */
+static void test_a_death_that_ends_the_case_is_reported_during_it(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 5; i++) {
+        char json[700], out[700];
+        path_in(json, sizeof json, "death.json");
+        path_in(out, sizeof out, "death.out");
+        const char *args[] = {"run", "--profile", PPC_FIXTURES "/dying_profile.lua", "--scenarios",
+                              PPC_SOURCE_DIR "/scenarios/detection.lua", "--json", json, "DET-004", NULL};
+        assert_int_equal(it_run_ppconform(args, out), 3);
+        assert_string_equal(it_verdict(json, "DET-004"), "ERROR");
+        assert_true(it_file_contains(out, "the target died during this case: exit 1"));
+    }
+}
+
 static void test_against_ppbroker_and_a_quirk(void **state)
 {
     (void)state;
@@ -351,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_oracle_events_of_a_reused_source_port_belong_to_the_newest_connection),
         cmocka_unit_test(test_mutate_keeps_and_shows_the_log_of_a_target_that_died),
         cmocka_unit_test(test_run_keeps_and_names_the_log_of_a_target_that_died),
+        cmocka_unit_test(test_a_death_that_ends_the_case_is_reported_during_it),
         cmocka_unit_test(test_against_ppbroker_and_a_quirk),
         cmocka_unit_test(test_mutate_reports_caught_and_surviving_quirks),
     };
