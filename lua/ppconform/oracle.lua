@@ -4,14 +4,21 @@ local core, json = ...
 local O = {}
 
 -- A tiny HTTP/1.1 GET over the runner's own sockets (non-blocking, no evidence logging).
-function O.http_get(addr, path, timeout_ms)
+-- headers: optional extra request lines, e.g. { "Authorization: Basic Z3Vlc3Q6Z3Vlc3Q=" }.
+-- Returns status, body (at most 8 MiB) or nil, error.
+function O.http_get(addr, path, timeout_ms, headers)
   local deadline = core.now() + (timeout_ms or 2000)
+  local extra = ""
+  for _, line in ipairs(headers or {}) do
+    if line:find("[\r\n]") then return nil, "a header line with CR or LF" end
+    extra = extra .. line .. "\r\n"
+  end
   local sock, err = core.connect(addr, nil, true)
   if not sock then return nil, err end
   if err then sock:wait("w", deadline) end
   local ok, cerr = sock:finish_connect()
   if not ok then sock:close(); return nil, cerr end
-  local req = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"):format(path, addr)
+  local req = ("GET %s HTTP/1.1\r\nHost: %s\r\n%sConnection: close\r\n\r\n"):format(path, addr, extra)
   local off = 0
   while off < #req do
     local n, st = sock:try_send(req, off)

@@ -33,7 +33,7 @@ Oracle.__index = Oracle
 -- h: the profile's start() argument; addr: the management listener "127.0.0.1:PORT".
 function M.new(h, addr, user, pass)
   return setmetatable({
-    core = h.core, json = h.json, addr = addr, scale = h.opts.scale or 1,
+    core = h.core, json = h.json, raw_get = h.oracle.http_get, addr = addr, scale = h.opts.scale or 1,
     auth = M.base64((user or "guest") .. ":" .. (pass or "guest")), kind = "rabbitmq-management",
   }, Oracle)
 end
@@ -61,46 +61,9 @@ function M.peer_text(host, port)
   return host .. ":" .. tostring(math.tointeger(port) or port)
 end
 
--- One GET with basic auth over the runner's non-blocking sockets -> status, body.
--- (ppconform.oracle's http_get sends no Authorization header, which the API requires.)
+-- One GET with basic auth (the management API requires it) -> status, body.
 function Oracle:http_get(path, timeout_ms)
-  local core = self.core
-  local deadline = core.now() + timeout_ms
-  local sock, err = core.connect(self.addr, nil, true)
-  if not sock then return nil, err end
-  if err then sock:wait("w", deadline) end
-  local ok, cerr = sock:finish_connect()
-  if not ok then sock:close(); return nil, cerr end
-  local req = ("GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\nConnection: close\r\n\r\n")
-              :format(path, self.addr, self.auth)
-  local off = 0
-  while off < #req do
-    local n, st = sock:try_send(req, off)
-    off = off + n
-    if st == "again" then
-      if core.now() >= deadline then sock:close(); return nil, "timeout sending" end
-      sock:wait("w", deadline)
-    elseif st ~= "ok" then sock:close(); return nil, "send: " .. st end
-  end
-  local parts, size = {}, 0
-  while true do
-    local st, data = sock:try_recv()
-    if st == "data" then
-      parts[#parts + 1] = data
-      size = size + #data
-      if size > 8 * 1024 * 1024 then sock:close(); return nil, "management reply larger than 8 MiB" end
-    elseif st == "again" then
-      if core.now() >= deadline then sock:close(); return nil, "timeout reading " .. path end
-      sock:wait("r", deadline)
-    elseif st == "fin" then break
-    else sock:close(); return nil, "read: " .. st end
-  end
-  sock:close()
-  local text = table.concat(parts)
-  local status = tonumber(text:match("^HTTP/1%.%d (%d%d%d)"))
-  local body = text:match("\r\n\r\n(.*)$")
-  if not status or not body then return nil, "bad HTTP reply from " .. self.addr .. path end
-  return status, body
+  return self.raw_get(self.addr, path, timeout_ms, { "Authorization: Basic " .. self.auth })
 end
 
 function Oracle:get_json(path)
