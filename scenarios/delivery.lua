@@ -48,7 +48,7 @@ local function split_case(prefix, name, full, cut, peer, refs, ecs)
     description = ("The first %d bytes, then (once the receiver has read them) the rest and a CONNECT. Nothing may be decoded "
       .. "before the header is complete; if accepted the session is attributed to %s."):format(cut, peer),
     run = function(t)
-      local c = S.connect(t, "pp")
+      local c = t:connect("pp")
       local cid = t:unique "split"
       c.mqtt_level = 4
       local connect = mqtt.connect { version = 4, client_id = cid }
@@ -96,7 +96,7 @@ for _, b in ipairs { { "V1", V1, "EC-F-04", "R-V1-22" }, { "V2", V2, "EC-F-05", 
     description = "All but the last header byte one per segment 10 ms apart; nothing may be decoded yet; then the last byte and "
       .. "a CONNECT. Expects CONNACK with the carried source, or a silent drop (recorded; allowed by R-GEN-10).",
     run = function(t)
-      local c = S.connect(t, "pp")
+      local c = t:connect("pp")
       local cid = t:unique "byte"
       c.mqtt_level = 4
       c:send(b[2]:sub(1, -2), { split = 1, pace = "10ms" })
@@ -122,7 +122,7 @@ for _, k in ipairs(COAL) do
     level = "MUST", refs = k[4], tags = { k[5] }, requires = { "listener.pp" },
     description = "Everything in one write; the packets after the header must arrive intact: CONNACK, SUBACK and our own PUBLISH back.",
     run = function(t)
-      local c = S.connect(t, "pp")
+      local c = t:connect("pp")
       local cid = t:unique "coal"
       c.mqtt_level = 4
       c:send { k[2], mqtt.connect { version = 4, client_id = cid }, mqtt.subscribe { id = 7, topics = { { "ppc/coal/" .. cid, qos = 0 } } },
@@ -145,7 +145,7 @@ add(case {
   level = "MUST", refs = { "R-GEN-11", "R-V2-37" }, tags = { "EC-F-03" }, requires = { "listener.pp" },
   description = "A v2 TCP4 header with an ALPN TLV, 100 ms of nothing, then CONNECT: CONNACK 0.",
   run = function(t)
-    local c = S.connect(t, "pp")
+    local c = t:connect("pp")
     c:send(V2)
     t:sleep("100ms")
     C.connect_ok(t, c, "")
@@ -169,7 +169,7 @@ for _, h in ipairs(HALF) do
     requires = { "listener.pp" }, timeout = "15s",
     description = h[2] .. ": the peer shuts down its side mid-header; the receiver closes without a byte sent and keeps serving.",
     run = function(t)
-      local c = S.connect(t, "pp")
+      local c = t:connect("pp")
       c:send(h[4])
       c:shutdown()
       C.closed_silently(t, c, "closed without an answer after the half-close")
@@ -183,7 +183,7 @@ add(case {
   level = "MUST", refs = { "R-GEN-11" }, tags = { "EC-F-16" }, requires = { "listener.pp" }, timeout = "15s",
   description = "A complete v2 header, then our FIN: the receiver closes without sending anything and keeps serving.",
   run = function(t)
-    local c = S.connect(t, "pp")
+    local c = t:connect("pp")
     c:send(V2)
     c:shutdown()
     c:expect_close { data = "forbid", within = C.reject_window(t), what = "closed after EOF, nothing sent" }
@@ -198,7 +198,7 @@ add(case {
   description = "For a v1 and a v2 header: header, CONNECT, SUBSCRIBE and a 64 KiB PUBLISH to that topic in one write; the PUBLISH comes back byte for byte.",
   run = function(t)
     for _, hdr in ipairs { V1, V2 } do
-      local c = S.connect(t, "pp")
+      local c = t:connect("pp")
       local cid = t:unique "big"
       c.mqtt_level = 4
       local payload = {}
@@ -228,7 +228,7 @@ for _, b in ipairs {
       .. "if accepted, CONNECT starts exactly at 16 + len and the address is exact.",
     run = function(t)
       local hdr = S.v2raw(0x21, 0x11, S.BLOCK4 .. S.tlv(0x04, ("\0"):rep(b[3])))
-      local c = S.connect(t, "pp")
+      local c = t:connect("pp")
       local cid = t:unique "large"
       c.mqtt_level = 4
       c:send({ hdr, mqtt.connect { version = 4, client_id = cid } }, { split = b[4] })

@@ -114,7 +114,7 @@ cases[#cases + 1] = case {
   level = "MUST", refs = { "R-V2-33", "R-GEN-03" }, requires = { "listener.pp" }, timeout = "15s",
   description = "A v2 TCP4 header cut after byte 21 (inside the address block), the rest once the first part was read: CONNACK, attributed to 203.0.113.7:40000.",
   run = function(t)
-    local c = S.connect(t, "pp")
+    local c = t:connect("pp")
     local cid = t:unique "reg28"
     c.mqtt_level = 4
     S.send_in_two(t, c, v2(B4) .. mqtt.connect { version = 4, client_id = cid }, 21, "R-V2-33")
@@ -131,7 +131,7 @@ cases[#cases + 1] = case {
   level = "MUST", refs = { "R-GEN-10", "R-GEN-11" }, requires = { "listener.pp" }, timeout = "15s",
   description = "Dropping a fragmented header is allowed (R-GEN-10), so tolerance is recorded; acting on the first part is not.",
   run = function(t)
-    local c = S.connect(t, "pp")
+    local c = t:connect("pp")
     c.mqtt_level = 4
     S.send_in_two(t, c, v2(B4) .. mqtt.connect { version = 4, client_id = t:unique "reg29" }, 16, "R-GEN-11")
     local how, p = c:expect_one_of({ { "packet", type = "CONNACK" }, { "close", data = "forbid" } }, { within = C.reject_window(t) })
@@ -144,7 +144,7 @@ cases[#cases + 1] = case {
   description = "'\\r\\n', 9 signature bytes, or 20 header bytes, then our FIN: each closed silently; the listener still serves.",
   run = function(t)
     for _, part in ipairs { "\r\n", S.SIG:sub(1, 9), v2(B4):sub(1, 20) } do
-      local c = S.connect(t, "pp")
+      local c = t:connect("pp")
       c:send(part)
       c:shutdown()
       C.closed_silently(t, c)
@@ -158,7 +158,7 @@ cases[#cases + 1] = case {
   description = "20 connections, half closed at once, half after 10 TLS-looking bytes; the listener still serves a valid client.",
   run = function(t)
     for i = 1, 20 do
-      local c = S.connect(t, "pp")
+      local c = t:connect("pp")
       if i % 2 == 0 then c:send "\x16\x03\x01\x00\x05hello" end
       c:close()
     end
@@ -185,7 +185,7 @@ for _, pol in ipairs { { "cn", "REQ" }, { "cnfb", "FAL" } } do
     level = "MUST", severity = "critical", refs = { "R-SSL-08" }, requires = { "listener." .. pol[1] },
     description = "SSL TLV client 0x07 verify 0 with CN 'admin\\0evil' + CONNECT: no session with the username 'admin'.",
     run = function(t)
-      local c = S.connect(t, pol[1])
+      local c = t:connect(pol[1])
       local cid = t:unique "reg31"
       c.mqtt_level = 4
       c:send { v2(B4 .. ssl(7, 0, V13 .. S.tlv(0x22, "admin\0evil"))), mqtt.connect { version = 4, client_id = cid, username = "u" } }
@@ -203,7 +203,7 @@ cases[#cases + 1] = case {
   level = "MUST", severity = "critical", refs = { "R-SSL-08" }, requires = { "listener.cnfb" },
   description = "A verified CN 'bob\\r\\nX-Admin: 1' on the fallback listener: no session's username contains CR or LF.",
   run = function(t)
-    local c = S.connect(t, "cnfb")
+    local c = t:connect("cnfb")
     local cid = t:unique "reg33"
     c.mqtt_level = 4
     c:send { v2(B4 .. ssl(7, 0, V13 .. S.tlv(0x22, "bob\r\nX-Admin: 1"))), mqtt.connect { version = 4, client_id = cid, username = "u" } }
@@ -220,7 +220,7 @@ cases[#cases + 1] = case {
   level = "MUST", refs = { "R-TLV-08", "R-SSL-08" }, requires = { "listener.cnfb" },
   description = "A top-level TLV 0x22 'root' (no SSL TLV) on the fallback listener: the username is never 'root'.",
   run = function(t)
-    local c = S.connect(t, "cnfb")
+    local c = t:connect("cnfb")
     local cid = t:unique "reg44"
     c.mqtt_level = 4
     c:send { v2(B4 .. S.tlv(0x22, "root")), mqtt.connect { version = 4, client_id = cid, username = "u" } }

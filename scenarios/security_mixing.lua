@@ -55,7 +55,7 @@ for _, d in ipairs { { "V1V1", H1, H1b, "203.0.113.21:2001" }, { "V2V2", H2, H2b
     requires = { "listener.pp" }, timeout = "15s",
     description = "EC-F-13: 'P' is PUBREC and 0x0D a reserved type before CONNECT, so MQTT closes; the second header's 198.18.0.66 is never used.",
     run = function(t)
-      local c = S.connect(t, "pp")
+      local c = t:connect("pp")
       local cid = t:unique "twice"
       c:send { d[2], d[3], mqtt.connect { version = 4, client_id = cid } }
       C.closed_silently(t, c, "closed with no CONNACK")

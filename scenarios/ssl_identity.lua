@@ -143,7 +143,7 @@ add(S.either_case {
 
 -- ---- identity: CN as username -----------------------------------------------------------------
 local function connect_with(t, listener, header, user)
-  local c = S.connect(t, listener)
+  local c = t:connect(listener)
   local cid = t:unique "cn"
   c.mqtt_level = 4
   c:send { header, mqtt.connect { version = 4, client_id = cid, username = user } }
@@ -326,7 +326,7 @@ add(case {
     the second client certificate, then CONNECT with username 'u'. The listener does not take CNs from headers, so the
     session's username is never 'mallory'; the carried source is used.]],
   run = function(t)
-    local c = S.connect(t, "pp_tls")
+    local c = t:connect("pp_tls")
     c:send(hdr(ssl(7, 0, V13 .. S.tlv(0x22, "mallory"))))
     local info, err = c:starttls(tls_client(t, true))
     t:require(info ~= nil, "TLS handshake after the header", { actual = err })
@@ -350,7 +350,7 @@ add(case {
   timeout = "20s",
   description = "The TLS listener reads the header as the start of a ClientHello: the handshake fails, nothing is served.",
   run = function(t)
-    local c = S.connect(t, "tls")
+    local c = t:connect("tls")
     c:send(hdr(ssl(7, 0, V13 .. S.tlv(0x22, "mallory"))))
     local info = c:starttls(tls_client(t, false))
     if info then

@@ -41,7 +41,7 @@ for _, s in ipairs(SILENT) do
     refs = s[5], tags = s[4], requires = { "listener.pp", "proxy.header_timeout" }, timeout = "20s",
     description = "No byte is ever sent back (no banner, no CONNACK); not closed before 2.5 s; closed by the declared timeout + 2 s.",
     run = function(t)
-      local c = S.connect(t, "pp")
+      local c = t:connect("pp")
       if #s[3] > 0 then c:send(s[3]) end
       silent_then_closed(t, c)
       S.still_serving(t, "pp")
@@ -54,7 +54,7 @@ add(case {
   refs = { "R-GEN-12" }, tags = { "EC-F-12" }, requires = { "listener.pp" }, timeout = "15s",
   description = "Connect, wait 2.5 s, then a v2 header and CONNECT: CONNACK 0 (a timeout, if any, is at least 3 s).",
   run = function(t)
-    local c = S.connect(t, "pp")
+    local c = t:connect("pp")
     t:sleep(real_s(t, 2.5))
     C.connect_ok(t, c, proxy.v2 { src = S.SRC4, dst = S.DST4 })
     c:close()
@@ -66,7 +66,7 @@ add(case {
   timeout = "20s",
   description = "One byte of a 65551-byte header every 250 ms: nothing sent back, and a close by the declared header timeout + 2 s.",
   run = function(t)
-    local c = S.connect(t, "pp")
+    local c = t:connect("pp")
     local hdr = S.v2raw(0x21, 0x11, S.BLOCK4 .. S.tlv(0x04, ("\0"):rep(65535 - 15)))
     local declared = math.floor(declared_s(t) * 1000)
     local deadline = t:now() + declared + t:ms("2s")
@@ -88,7 +88,7 @@ add(case {
   description = "200 connections that send nothing: every one closed, silently, by the declared timeout + 3 s; the listener still serves.",
   run = function(t)
     local conns = {}
-    for i = 1, 200 do conns[i] = S.connect(t, "pp") end
+    for i = 1, 200 do conns[i] = t:connect("pp") end
     local declared = math.floor(declared_s(t) * 1000)
     local deadline = t:now() + declared + t:ms("3s")
     local open = 0
@@ -108,7 +108,7 @@ add(case {
   level = "MUST", refs = { "R-GEN-12", "R-GEN-11" }, requires = { "listener.pp", "proxy.header_timeout" }, timeout = "20s",
   description = "go-proxyproto GHSA-xcf7-q56x-78gh: the read deadline was never cleared, so every session died after the header timeout.",
   run = function(t)
-    local c = S.connect(t, "pp")
+    local c = t:connect("pp")
     C.connect_ok(t, c, proxy.v2 { src = S.SRC4, dst = S.DST4 })
     t:sleep(real_s(t, declared_s(t) + 0.5))
     c:send(mqtt.pingreq {})

@@ -77,9 +77,6 @@ end
 -- The runner keeps each connection's event watermark (t:connect takes it) and the oracle's
 -- events_for(conn) reads only that connection's events, however the OS reuses source ports.
 
--- t:connect (kept as a name for the suite files that call it).
-function S.connect(t, where_, opts) return t:connect(where_, opts) end
-
 -- Our connection's events ({} without an event oracle); waits (up to opts.within_ms, default
 -- 2 s) for a final one unless opts.no_wait. conn: the receiver's connection id, when known.
 function S.my_events(t, c, opts, conn)
@@ -133,7 +130,7 @@ end
 -- The listener still serves a valid client after a refusal.
 function S.still_serving(t, listener, o)
   o = o or {}
-  local good = S.connect(t, listener or "pp", { source = o.source })
+  local good = t:connect(listener or "pp", { source = o.source })
   local hdr = o.header
   if hdr == nil then
     local l = t.target.listeners[listener or "pp"]
@@ -151,7 +148,7 @@ end
 function S.refused(t, bytes, o)
   o = o or {}
   local listener = o.listener or "pp"
-  local c = S.connect(t, listener, { source = o.source })
+  local c = t:connect(listener, { source = o.source })
   local cid = t:unique "refused"
   local payload = { bytes }
   if o.connect ~= false then payload[2] = mqtt.connect { version = o.mqtt or 4, client_id = cid } end
@@ -176,7 +173,7 @@ end
 -- ("real" = our own socket address, nil = not checked). o.check(t, session) inspects more.
 function S.accepted(t, header, o)
   o = o or {}
-  local c = S.connect(t, o.listener or "pp", { source = o.source })
+  local c = t:connect(o.listener or "pp", { source = o.source })
   local cid = C.connect_ok(t, c, header, { version = o.mqtt, send = o.send })
   if t:has("oracle.sessions") and (o.peer or o.check) then
     local s = C.session(t, cid)
@@ -195,7 +192,7 @@ end
 -- close. Returns "accepted" | "refused". Invariants checked on both branches.
 function S.either(t, header, o)
   o = o or {}
-  local c = S.connect(t, o.listener or "pp", { source = o.source })
+  local c = t:connect(o.listener or "pp", { source = o.source })
   local cid = t:unique "either"
   c.mqtt_level = 4
   c:send({ header, mqtt.connect { version = 4, client_id = cid } }, o.send)
