@@ -6,6 +6,8 @@
 -- profile starts it again with the basic ones and the missing capabilities skip cases.
 local P = { name = "ppbroker" }
 
+local util = require "targets.util"
+
 -- The deliberate defects ppbroker can switch on (--quirk), in the contract's order;
 -- `ppconform mutate` runs the suite once per quirk and expects each to be caught.
 P.quirks = {
@@ -68,30 +70,19 @@ end
 
 -- Start once with a listener set; returns info (the ready file) or nil, why.
 local function try_start(h, dir, listeners, tag)
-  local host, core, json, opts = h.host, h.core, h.json, h.opts
+  local host, json, opts = h.host, h.json, h.opts
   local conf, ready, log = dir .. "/ppbroker-" .. tag .. ".conf", dir .. "/ready-" .. tag .. ".json", dir .. "/ppbroker.log"
   host.write_file(conf, P.config(opts, listeners, dir))
   local argv = { h.bin, "-c", conf, "--ready-file", ready }
   for _, q in ipairs(opts.quirks or {}) do argv[#argv + 1] = "--quirk"; argv[#argv + 1] = q end
   local proc = host.spawn(argv, { stdout = log, stderr = log })
-  local deadline = core.now() + math.floor(10000 * (opts.scale or 1))
-  while true do
-    local text = host.read_file(ready)
-    if text and text:find("}%s*$") then
-      local ok, v = pcall(json.decode, text)
-      if ok and type(v) == "table" then return v, proc end
-    end
-    local alive, how = proc:alive()
-    if not alive then
-      local tail = host.read_file(log) or ""
-      return nil, ("ppbroker exited before it was ready (%s)%s"):format(how, tail ~= "" and (":\n" .. tail:sub(-1500)) or "")
-    end
-    if core.now() >= deadline then
-      proc:stop(2000)
-      return nil, "ppbroker did not write its ready file within 10 s (" .. ready .. ")"
-    end
-    core.sleep_until(math.min(deadline, core.now() + 10))
-  end
+  local ok, info = pcall(util.wait_ready_file, h, proc, ready, 10000, function(text)
+    if not text:find("}%s*$") then return nil end
+    local decoded, v = pcall(json.decode, text)
+    return decoded and type(v) == "table" and v or nil
+  end, "ppbroker", log)
+  if not ok then return nil, info end
+  return info, proc
 end
 
 -- start(h) where h = {host=, core=, json=, oracle=, opts=} -> state

@@ -54,6 +54,30 @@ function U.wait_listening(h, proc, addr, ms, log, name)
   end
 end
 
+-- Poll until the ready file at path holds what parse(text) accepts (it returns a value, or
+-- nil while the file is incomplete), the process dies, or the deadline (ms, times
+-- --timeout-scale) passes; then stop it and fail. Returns parse's value. name heads the
+-- error, log's tail ends it.
+function U.wait_ready_file(h, proc, path, ms, parse, name, log)
+  local core = h.core
+  local deadline = core.now() + math.floor(ms * (h.opts.scale or 1))
+  while true do
+    local text = h.host.read_file(path)
+    local v = text and parse(text)
+    if v ~= nil then return v end
+    local alive, how = proc:alive()
+    if not alive then
+      local tail = (log and h.host.read_file(log)) or ""
+      error(("%s exited before it was ready (%s)%s"):format(name, how, tail ~= "" and (":\n" .. tail:sub(-1500)) or ""), 0)
+    end
+    if core.now() >= deadline then
+      proc:stop(2000)
+      error(("%s did not write its ready file within %d ms (%s)"):format(name, ms, path), 0)
+    end
+    core.sleep_until(math.min(deadline, core.now() + 10))
+  end
+end
+
 -- Mosquitto 2.0 (no PROXY support) on a free port of 127.0.0.1, anonymous, logging all
 -- connections into dir/mosquitto.log -> proc, address, log. name heads a start error.
 -- log_dest stderr: stdout is block-buffered into a file; no pid_file: it is written after
