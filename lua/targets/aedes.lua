@@ -75,6 +75,7 @@ function P.start(h)
     listeners = { pp = { address = info.pp, proxy = true } },
     capabilities = {
       ["listener.pp"] = true, ["proxy.v1"] = true, ["proxy.v2"] = true, ["oracle.sessions"] = true,
+      ["oracle.real_peer"] = true, -- the shim reports the socket peer it saw
     },
     oracle = h.oracle.ppbroker_admin(info.admin, h.opts.scale),
   }
