@@ -51,24 +51,10 @@ function P.start(h)
   local argv = { NODE, script, ready }
   if host.is_executable(NICE) then argv = { NICE, "-n", "-10", NODE, script, ready } end
   local proc = host.spawn(argv, { stdout = log, stderr = log })
-  local deadline = core.now() + math.floor(15000 * (h.opts.scale or 1))
-  local info
-  while true do
-    local text = host.read_file(ready)
-    if text then
-      local ok, v = pcall(json.decode, text)
-      if ok and type(v) == "table" and v.pp then info = v; break end
-    end
-    local alive, how = proc:alive()
-    if not alive then
-      error(("aedes exited before it was ready (%s):\n%s"):format(how, (host.read_file(log) or ""):sub(-1500)), 0)
-    end
-    if core.now() >= deadline then
-      proc:stop(2000)
-      error("aedes did not write its ready file within 15 s (" .. ready .. ")", 0)
-    end
-    core.sleep_until(math.min(deadline, core.now() + 20))
-  end
+  local info = util.wait_ready_file(h, proc, ready, 15000, function(text)
+    local ok, v = pcall(json.decode, text)
+    return ok and type(v) == "table" and v.pp and v or nil
+  end, "aedes", log)
   return {
     name = "aedes", version = "aedes " .. tostring(info.aedes), proc = proc, pid = proc.pid, dir = dir, log = log,
     keep = h.opts.keep,
