@@ -28,7 +28,7 @@ static const char USAGE[] =
     "       ppconform coverage [--requirements FILE] [--scenarios DIR] [--json]\n"
     "       ppconform decode HEX|FILE\n"
     "       ppconform mutate [--quirk NAME]... [SELECTOR...]   (each ppbroker quirk must be caught)\n"
-    "       ppconform matrix --targets A,B,... [--md FILE] [--html FILE] [SELECTOR...]\n"
+    "       ppconform matrix --targets A,B,... [--md FILE] [--html FILE] [--senders FILE] [SELECTOR...]\n"
     "\n"
     "Runs PROXY-protocol conformance scenarios (Lua) against an MQTT broker or a proxy chain.\n"
     "With no target it starts ppbroker (next to this program) and runs every scenario.\n"
