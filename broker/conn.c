@@ -230,11 +230,11 @@ static void conn_finish(ppb_conn *c)
     f.reason = reason;
     f.with_proxy = true;
     f.outcome = "closed";
-    char cid[256], user[256], src[16];
+    char cid[256], user[256];
     if (c->client) {
         f.client_id = copy_bounded(cid, sizeof(cid), br_client_id(c->client));
         f.username = copy_bounded(user, sizeof(user), br_client_username(c->client));
-        f.username_source = copy_bounded(src, sizeof(src), br_client_username_source(c->client));
+        f.username_source = br_client_username_source(c->client); /* a literal (engine.h) */
         f.protocol_version = br_client_protocol_version(c->client);
         if (c->served || br_client_connected(c->client))
             f.outcome = "served";

@@ -201,7 +201,7 @@ void br_engine_detach(br_engine *e, br_client *c, const char *reason);
 /* Identity of a client for the transport's "close" event and logs; NULL when not known yet. */
 const char *br_client_id(const br_client *c);
 const char *br_client_username(const br_client *c);
-const char *br_client_username_source(const br_client *c); /* connect|cn|certificate|none */
+const char *br_client_username_source(const br_client *c); /* connect|cn|certificate|none: a literal */
 int br_client_protocol_version(const br_client *c);           /* 3, 4, 5 or 0 before CONNECT */
 bool br_client_connected(const br_client *c);                 /* CONNACK 0x00 sent */
 

@@ -302,6 +302,12 @@ static enum ppb_log_level level_for(const char *type, bool refusal)
  * one replacing it: a full ring then costs no malloc/free per event. */
 #define PPB_EVENT_ALIGN 128
 
+/* Fields that are string literals or live as long as the broker (the listener's name in the
+ * config; the type, refs, outcome and username_source every caller passes as literals, see
+ * events.h): kept by pointer. The others are copied. */
+#define KEPT_BY_POINTER                                                                                      \
+    ((1u << S_LISTENER) | (1u << S_TYPE) | (1u << S_REFS) | (1u << S_OUTCOME) | (1u << S_USERNAME_SOURCE))
+
 /* The event as kept: one allocation holding the struct and copies of its strings. reuse is
  * the event leaving the ring slot (or NULL); it is recycled when nothing else holds it. */
 static ppb_event *event_new(uint64_t seq, ppb_conn *c, const ppb_event_fields *f, ppb_event *reuse)
@@ -322,7 +328,7 @@ static ppb_event *event_new(uint64_t seq, ppb_conn *c, const ppb_event_fields *f
     };
     size_t len[S_COUNT], total = 0;
     for (int i = 0; i < S_COUNT; i++) {
-        len[i] = v[i] ? strlen(v[i]) + 1 : 0;
+        len[i] = v[i] && !(KEPT_BY_POINTER & (1u << i)) ? strlen(v[i]) + 1 : 0;
         total += len[i];
     }
     size_t need = sizeof(ppb_event) + total;
@@ -349,6 +355,10 @@ static ppb_event *event_new(uint64_t seq, ppb_conn *c, const ppb_event_fields *f
     e->proxy = f->with_proxy ? ppb_proxy_rec_ref(c->proxy) : NULL;
     char *p = e->text;
     for (int i = 0; i < S_COUNT; i++) {
+        if (KEPT_BY_POINTER & (1u << i)) {
+            e->s[i] = v[i];
+            continue;
+        }
         e->s[i] = v[i] ? p : NULL;
         if (v[i])
             memcpy(p, v[i], len[i]);

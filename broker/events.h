@@ -16,6 +16,8 @@
 #define PPB_EVENTS_PAGE 1000            /* default page for since=N (N > 0) */
 #define PPB_EVENTS_ALL_BYTES (1u << 20) /* since=0 without limit: the newest events up to 1 MiB */
 
+/* type, refs, outcome and username_source must be string literals (or static tables such as
+ * the codec's error refs): events keep them by pointer. Every other string is copied. */
 typedef struct ppb_event_fields {
     const char *type;        /* proxy_header|cn_decision|proxy_reject|connack|close|auth_reject|acl_deny|security_reject */
     const char *reason;      /* stable name; NULL = none */
