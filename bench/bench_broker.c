@@ -55,6 +55,8 @@ typedef struct options {
     int broker_cpu, client_cpu;
     bool broker_logs, keep, tlvs;
     const char *perf_dir;   /* record each broker with perf while it is measured */
+    int quota_pct;          /* --broker-quota: each broker gets this % of one CPU (0 = no limit) */
+    const char *quota_procs; /* the quota cgroup's cgroup.procs, set by main */
 } options;
 
 static void usage(FILE *out)
@@ -80,6 +82,10 @@ static void usage(FILE *out)
             "  --e2e N              messages published beyond the newest delivered (default 500)\n"
             "  --broker-cpu N       CPU for the brokers (default 0; -1 = no pinning)\n"
             "  --client-cpu N       CPU for this load generator (default 1; -1 = no pinning)\n"
+            "  --broker-quota PCT   run each broker in a CPU cgroup limited to PCT%% of one CPU, so\n"
+            "                       the broker, not this generator, is the bottleneck and conn/s is\n"
+            "                       what the broker does with that budget (needs root and a cgroup\n"
+            "                       cpu controller, v2 or v1; default: no limit)\n"
             "  --tlvs               ppbroker's header carries HAProxy's TLVs for a TLS frontend\n"
             "                       (CRC32C, ALPN, AUTHORITY, UNIQUE_ID, SSL{VERSION, CN}): 140 bytes\n"
             "                       instead of 28\n"
@@ -164,6 +170,7 @@ static int parse_cli(int argc, char **argv, options *o)
         {"client-cpu", required_argument, NULL, 'c'}, {"broker-logs", no_argument, NULL, 'L'},
         {"keep", no_argument, NULL, 'k'},           {"help", no_argument, NULL, 'h'},
         {"perf", required_argument, NULL, 'F'},     {"tlvs", no_argument, NULL, 'T'},
+        {"broker-quota", required_argument, NULL, 'Q'},
         {NULL, 0, NULL, 0},
     };
     size_t v;
@@ -189,6 +196,7 @@ static int parse_cli(int argc, char **argv, options *o)
         case 'k': o->keep = true; break;
         case 'F': o->perf_dir = optarg; break;
         case 'T': o->tlvs = true; break;
+        case 'Q': if (!parse_size(optarg, 1, 100, &v)) return 2; o->quota_pct = (int)v; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -279,7 +287,7 @@ static int broker_start(broker *b, int kind, const options *o, const char *dir, 
             return -1;
         }
         char *argv[] = {(char *)o->bin[kind], "-c", conf, "--ready-file", ready, NULL};
-        if (bb_proc_start(&b->proc, argv, o->broker_cpu, NOFILE_WANT, b->log_path, err, errcap) != 0)
+        if (bb_proc_start(&b->proc, argv, o->broker_cpu, NOFILE_WANT, b->log_path, o->quota_procs, err, errcap) != 0)
             return -1;
         if (bb_wait_ready_file(&b->proc, dir, ready, 10000, err, errcap) != 0 ||
             ready_file_address(ready, &b->target.addr) != 0) {
@@ -311,7 +319,7 @@ static int broker_start(broker *b, int kind, const options *o, const char *dir, 
             return -1;
         }
         char *argv[] = {(char *)o->bin[kind], "-c", conf, NULL};
-        if (bb_proc_start(&b->proc, argv, o->broker_cpu, NOFILE_WANT, b->log_path, err, errcap) != 0)
+        if (bb_proc_start(&b->proc, argv, o->broker_cpu, NOFILE_WANT, b->log_path, o->quota_procs, err, errcap) != 0)
             return -1;
         pn_addr_from_ip("127.0.0.1", port, &b->target.addr);
         if (bb_wait_port(&b->proc, &b->target.addr, 10000, err, errcap) != 0) {
@@ -321,6 +329,11 @@ static int broker_start(broker *b, int kind, const options *o, const char *dir, 
         b->target.proxy = false;
     }
     b->target.pid = b->proc.pid;
+    if (o->quota_procs && !bb_quota_check_procs(o->quota_procs, b->proc.pid)) {
+        snprintf(err, errcap, "the broker (pid %d) is not in the --broker-quota cgroup", (int)b->proc.pid);
+        bb_proc_stop(&b->proc);
+        return -1;
+    }
     return 0;
 }
 
@@ -347,7 +360,7 @@ static void perf_start(bb_proc *perf, const options *o, pid_t broker_pid, const 
      * libc (printf, malloc, strlen) belongs to the broker function that made them. */
     char *argv[] = {"/usr/bin/perf", "record", "-q", "-F", "999", "--call-graph", "dwarf,16384",
                     "-p", pid, "-o", out, NULL};
-    if (bb_proc_start(perf, argv, o->client_cpu, 1024, log, err, sizeof(err)) != 0)
+    if (bb_proc_start(perf, argv, o->client_cpu, 1024, log, NULL, err, sizeof(err)) != 0)
         fprintf(stderr, "bench_broker: perf: %s\n", err);
 }
 
@@ -523,6 +536,9 @@ static void print_environment(const options *o, rlim_t nofile, bool pinned)
                o->client_cpu);
     else
         printf("  pinning        none\n");
+    if (o->quota_pct)
+        printf("  CPU budget     each broker in a CPU cgroup limited to %d%% of one CPU (--broker-quota)\n",
+               o->quota_pct);
     printf("  RLIMIT_NOFILE  %llu (bench and brokers)\n", (unsigned long long)nofile);
     printf("  broker logs    %s\n", o->broker_logs ? "default levels (per-connection lines on)"
                                                    : "warnings and errors only (ppbroker log.console.level = "
@@ -648,6 +664,15 @@ int main(int argc, char **argv)
     if (!pinned)
         o.broker_cpu = -1;
 
+    bb_quota quota = {0};
+    if (o.quota_pct) {
+        char qerr[512];
+        if (bb_quota_create(&quota, o.quota_pct, qerr, sizeof(qerr)) != 0) {
+            fprintf(stderr, "bench_broker: --broker-quota: %s\n", qerr);
+            return 2;
+        }
+        o.quota_procs = quota.procs;
+    }
     if (o.perf_dir && mkdir(o.perf_dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "bench_broker: mkdir %s: %s\n", o.perf_dir, strerror(errno));
         return 2;
@@ -707,6 +732,7 @@ int main(int argc, char **argv)
     printf("load average at the end: %s\n", load);
 
     pn_loop_free(loop);
+    bb_quota_remove(&quota); /* every broker has been stopped */
     if (o.keep) {
         printf("kept %s (configs and broker logs)\n", dir);
     } else {

@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+
+#include "bench_broker_quota.h"
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -71,8 +73,9 @@ static rlim_t bb_raise_nofile(rlim_t want)
 
 /* Start argv[0] (an absolute or relative path, no PATH search). cpu < 0: not pinned.
  * 0, or -1 with err set (exec failures are reported here, through a CLOEXEC pipe). */
+/* cgroup_procs: a cgroup.procs file the child joins before exec (--broker-quota), or NULL. */
 static int bb_proc_start(bb_proc *p, char *const argv[], int cpu, rlim_t nofile, const char *log_path,
-                         char *err, size_t errcap)
+                         const char *cgroup_procs, char *err, size_t errcap)
 {
     memset(p, 0, sizeof(*p));
     p->exit_fd = -1;
@@ -112,6 +115,7 @@ static int bb_proc_start(bb_proc *p, char *const argv[], int cpu, rlim_t nofile,
         bb_raise_nofile(nofile);
         if (cpu >= 0)
             bb_pin_cpu(cpu);
+        bb_quota_join(cgroup_procs);
         int in = open("/dev/null", O_RDONLY);
         int out = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (in >= 0)
