@@ -664,15 +664,6 @@ int main(int argc, char **argv)
     if (!pinned)
         o.broker_cpu = -1;
 
-    bb_quota quota = {0};
-    if (o.quota_pct) {
-        char qerr[512];
-        if (bb_quota_create(&quota, o.quota_pct, qerr, sizeof(qerr)) != 0) {
-            fprintf(stderr, "bench_broker: --broker-quota: %s\n", qerr);
-            return 2;
-        }
-        o.quota_procs = quota.procs;
-    }
     if (o.perf_dir && mkdir(o.perf_dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "bench_broker: mkdir %s: %s\n", o.perf_dir, strerror(errno));
         return 2;
@@ -688,6 +679,17 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    bb_quota quota = {0};
+    if (o.quota_pct) {
+        char qerr[512];
+        if (bb_quota_create(&quota, o.quota_pct, qerr, sizeof(qerr)) != 0) {
+            fprintf(stderr, "bench_broker: --broker-quota: %s\n", qerr);
+            pn_loop_free(loop);
+            rmdir(dir);
+            return 2;
+        }
+        o.quota_procs = quota.procs;
+    }
     printf("bench_broker: ppbroker vs mosquitto, same load generator, same run\n\n");
     print_environment(&o, nofile, pinned);
     fflush(stdout);
