@@ -24,25 +24,17 @@ import argparse
 import difflib
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 
-HAPROXY, NGINX = "/usr/sbin/haproxy", "/usr/sbin/nginx"
-STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
-MOSQ_PUB, OPENSSL = "/usr/bin/mosquitto_pub", "/usr/bin/openssl"
 DEADLINE_S = 15.0
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../tests/interop/lib'))
-import interop_util  # noqa: E402  (shared: free_port, listening, wait_until)
-from interop_util import free_port, listening  # noqa: E402
-
-
-def wait_until(what, fn, timeout=None):
-    return interop_util.wait_until(what, fn, DEADLINE_S if timeout is None else timeout, Fail)
+import interop_util  # noqa: E402  (shared with the interop tests: World, PKI, configs, paths)
+from interop_util import (HAPROXY, MOSQ_PUB, NGINX, OPENSSL, STREAM_MODULE, free_port,  # noqa: E402
+                          haproxy_config, make_pki, nginx_stream_config)
 RELAY_SRC = "[2001:db8::7]:40006"  # the IPv6 client nginx relays (documentation prefix)
 
 SHAPES = [  # (key, sender, configuration shown in the doc, client shown in the doc)
@@ -72,79 +64,17 @@ class Fail(Exception):
     pass
 
 
-class World:
-    """Temp dir and child processes; stop() ends each child by its PID, newest first."""
+class World(interop_util.World):
+    """The run's temp dir and children (interop_util.World), plus the directory holding
+    ppbroker and proxysend. proxysend's stdout is its JSON reports, so its stderr goes to a
+    file of its own; every child runs in the temp dir."""
 
     def __init__(self, bin_dir):
+        super().__init__("ppc-sendval-", DEADLINE_S, Fail)
         self.bin = os.path.abspath(bin_dir)
-        self.dir = tempfile.mkdtemp(prefix="ppc-sendval-")
-        self.procs = []
 
     def spawn(self, name, argv):
-        # proxysend's stdout is its JSON reports: its stderr goes to a file of its own
-        log = open(self.path(name + ".log"), "wb")
-        err = open(self.path(name + ".err"), "wb") if name.startswith("proxysend") else None
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=err or subprocess.STDOUT,
-                             cwd=self.dir)
-        log.close()  # the child has its own descriptors
-        if err:
-            err.close()
-        self.procs.append((name, p))
-        return p
-
-    def stop(self):
-        for _name, p in reversed(self.procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-        if not os.environ.get("PPC_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def log_tail(self, name, n=1500):
-        try:
-            with open(self.path(name + ".log"), "rb") as f:
-                return f.read()[-n:].decode(errors="replace")
-        except OSError:
-            return ""
-
-
-def read_file_when(w, name, p, path, parse):
-    def get():
-        if p.poll() is not None:
-            raise Fail(f"{name} exited {p.returncode}: {w.log_tail(name)}")
-        try:
-            with open(path) as f:
-                return parse(f.read())
-        except (OSError, ValueError):
-            return None
-    return wait_until(f"{name}'s ready file", get)
-
-
-def make_pki(w):
-    def ossl(*args):
-        subprocess.run([OPENSSL, *args], check=True, capture_output=True, timeout=30, cwd=w.dir)
-    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
-         "-subj", "/CN=ppconform sendval CA")
-    with open(w.path("server.ext"), "w") as f:
-        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
-    with open(w.path("client.ext"), "w") as f:
-        f.write("extendedKeyUsage=clientAuth\n")
-    for name, cn in (("server", "localhost"), ("alice", "alice")):
-        ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
-             "-subj", f"/CN={cn}")
-        ossl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-             "-out", f"{name}.crt", "-days", "2", "-extfile", "server.ext" if name == "server" else "client.ext")
-    with open(w.path("server.pem"), "wb") as out:  # HAProxy's crt: certificate then key
-        for part in ("server.crt", "server.key"):
-            with open(w.path(part), "rb") as f:
-                out.write(f.read())
+        return super().spawn(name, argv, separate_stderr=name.startswith("proxysend"), cwd=self.dir)
 
 
 def start_ppbroker(w):
@@ -154,7 +84,7 @@ def start_ppbroker(w):
                 "listener.tcp.pp = 127.0.0.1:0\nlistener.tcp.pp.proxy_protocol = on\n"
                 "listener.tcp.pp.proxy_protocol_versions = 1,2\n")
     p = w.spawn("ppbroker", [os.path.join(w.bin, "ppbroker"), "-c", conf, "--ready-file", ready])
-    info = read_file_when(w, "ppbroker", p, ready, json.loads)
+    info = w.wait_ready_file("ppbroker", p, ready, json.loads)
     return info["listeners"]["pp"]["address"]
 
 
@@ -163,22 +93,13 @@ def start_proxysend(w, key, broker):
     name, ready = f"proxysend-{key}", w.path(f"proxysend-{key}.ready")
     p = w.spawn(name, [os.path.join(w.bin, "proxysend"), "--listen", "127.0.0.1:0", "--forward", broker,
                        "--keep-header", "--json", "--timeout", "5s", "--ready-file", ready])
-    return read_file_when(w, name, p, ready, lambda s: s.strip() or None)  # written by rename
+    return w.wait_ready_file(name, p, ready, lambda s: s.strip() or None)  # written by rename
 
 
 def start_haproxy(w, ps):
     fe = {k: free_port() for k in ("hap-v1", "hap-v2", "hap-v2opts", "hap-cn")}
     tls = f"ssl crt {w.path('server.pem')} ca-file {w.path('ca.crt')} verify optional"
-    cfg = f"""global
-    log stdout format raw local0
-    maxconn 256
-defaults
-    mode tcp
-    log global
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-frontend fe_v1
+    cfg = haproxy_config(f"""frontend fe_v1
     bind 127.0.0.1:{fe['hap-v1']}
     default_backend be_v1
 backend be_v1
@@ -207,7 +128,7 @@ backend be_cn_nocert
     server s {ps['hap-cn-nocert']} send-proxy-v2-ssl-cn
 backend be_check
     server s {ps['hap-check']} send-proxy-v2 check check-send-proxy inter 1s
-"""
+""")
     path = w.path("haproxy.cfg")
     with open(path, "w") as f:
         f.write(cfg)
@@ -216,7 +137,7 @@ backend be_check
         raise Fail(f"haproxy -c: {r.stdout.decode(errors='replace')}{r.stderr.decode(errors='replace')}")
     p = w.spawn("haproxy", [HAPROXY, "-db", "-f", path])
     for port in fe.values():
-        wait_until(f"HAProxy listening on {port}", lambda port=port: alive(w, "haproxy", p) and listening(port))
+        w.wait_until(f"HAProxy listening on {port}", lambda port=port: w.alive_and_listening("haproxy", p, port))
     return fe
 
 
@@ -225,15 +146,7 @@ def start_nginx(w, ps):
     errlog = w.path("nginx-error.log")
     path = w.path("nginx.conf")
     with open(path, "w") as f:
-        f.write(f"""load_module {STREAM_MODULE};
-daemon off;
-master_process off;
-worker_processes 1;
-pid {w.path('nginx.pid')};
-error_log {errlog} info;
-events {{ worker_connections 64; }}
-stream {{
-    server {{
+        f.write(nginx_stream_config(STREAM_MODULE, w.dir, errlog, f"""    server {{
         listen 127.0.0.1:{fe['ngx-plain']};
         proxy_pass {ps['ngx-plain']};
         proxy_protocol on;
@@ -244,18 +157,11 @@ stream {{
         proxy_pass {ps['ngx-relay']};
         proxy_protocol on;
     }}
-}}
-""")
+"""))
     p = w.spawn("nginx", [NGINX, "-e", errlog, "-c", path])
     for port in fe.values():
-        wait_until(f"nginx listening on {port}", lambda port=port: alive(w, "nginx", p) and listening(port))
+        w.wait_until(f"nginx listening on {port}", lambda port=port: w.alive_and_listening("nginx", p, port))
     return fe
-
-
-def alive(w, name, p):
-    if p.poll() is not None:
-        raise Fail(f"{name} exited {p.returncode}: {w.log_tail(name)}")
-    return True
 
 
 def run_client(argv):
@@ -301,7 +207,7 @@ def shape_report(w, key):
         except OSError:
             pass
         return None
-    return wait_until(f"proxysend's report for {key}", get)
+    return w.wait_until(f"proxysend's report for {key}", get)
 
 
 def drive(w, fe):
@@ -420,7 +326,7 @@ def record(results):
 def generate(bin_dir):
     w = World(bin_dir)
     try:
-        make_pki(w)
+        make_pki(w.dir, "ppconform sendval CA", "DNS:localhost,IP:127.0.0.1", OPENSSL)
         broker = start_ppbroker(w)
         ps = {k: start_proxysend(w, k, broker) for k, *_ in SHAPES}
         fe = start_haproxy(w, ps)
