@@ -90,28 +90,89 @@ static bool wait_exit(proc_ud *p, int ms)
     return reap(p, false);
 }
 
-/* spawn({argv...}, {stdout=path, stderr=path}) -> proc */
+/* The child's environment: ours, with each "NAME=value" of the table at idx added or
+ * replacing ours. NULL-terminated, every string malloc'd (free with free_envp). */
+static char **child_envp(lua_State *L, int idx)
+{
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_Integer nextra = luaL_len(L, idx);
+    if (nextra > 256)
+        luaL_error(L, "spawn: env needs at most 256 entries");
+    for (lua_Integer k = 1; k <= nextra; k++) {
+        lua_geti(L, idx, k);
+        const char *kv = lua_tostring(L, -1);
+        const char *eq = kv ? strchr(kv, '=') : NULL;
+        if (!kv || !eq || eq == kv)
+            luaL_error(L, "spawn: env entries are \"NAME=value\" strings (entry %d)", (int)k);
+        lua_pop(L, 1);
+    }
+    size_t nours = 0;
+    while (environ[nours])
+        nours++;
+    char **envp = pc_xcalloc(nours + (size_t)nextra + 1, sizeof *envp);
+    size_t n = 0;
+    for (size_t i = 0; i < nours; i++)
+        envp[n++] = pc_strdup(environ[i]);
+    for (lua_Integer k = 1; k <= nextra; k++) {
+        lua_geti(L, idx, k);
+        const char *kv = lua_tostring(L, -1);
+        size_t name_len = (size_t)(strchr(kv, '=') - kv) + 1; /* with the '=' */
+        size_t i = 0;
+        while (i < n && strncmp(envp[i], kv, name_len) != 0)
+            i++;
+        if (i < n)
+            free(envp[i]); /* replaces ours */
+        else
+            n++;
+        envp[i] = pc_strdup(kv);
+        lua_pop(L, 1);
+    }
+    envp[n] = NULL;
+    return envp;
+}
+
+static void free_envp(char **envp)
+{
+    for (size_t i = 0; envp[i]; i++)
+        free(envp[i]);
+    free(envp);
+}
+
+/* spawn({argv...}, {stdout=path, stderr=path, env={"NAME=value", ...}, cwd=dir}) -> proc */
 static int l_spawn(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_Integer argc = luaL_len(L, 1);
     if (argc < 1 || argc > 256)
         return luaL_error(L, "spawn: argv needs 1..256 items");
-    char **argv = pc_xcalloc((size_t)argc + 1, sizeof *argv);
-    for (lua_Integer i = 1; i <= argc; i++) {
+    for (lua_Integer i = 1; i <= argc; i++) { /* every check that can raise comes before the allocations */
         lua_geti(L, 1, i);
-        argv[i - 1] = pc_strdup(luaL_checkstring(L, -1));
+        luaL_checkstring(L, -1);
         lua_pop(L, 1);
     }
-    const char *out = NULL, *err = NULL;
+    const char *out = NULL, *err = NULL, *cwd = NULL;
+    char **envp = NULL;
     if (lua_istable(L, 2)) {
         lua_getfield(L, 2, "stdout");
         out = lua_tostring(L, -1);
         lua_getfield(L, 2, "stderr");
         err = lua_tostring(L, -1);
+        lua_getfield(L, 2, "cwd");
+        cwd = lua_tostring(L, -1);
+        lua_getfield(L, 2, "env");
+        if (!lua_isnil(L, -1))
+            envp = child_envp(L, lua_gettop(L)); /* raises only before it allocates */
+    }
+    char **argv = pc_xcalloc((size_t)argc + 1, sizeof *argv);
+    for (lua_Integer i = 1; i <= argc; i++) {
+        lua_geti(L, 1, i);
+        argv[i - 1] = pc_strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
+    if (cwd)
+        posix_spawn_file_actions_addchdir_np(&fa, cwd); /* the files below open relative to it */
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (err && out && strcmp(err, out) == 0)
@@ -135,9 +196,11 @@ static int l_spawn(lua_State *L)
     posix_spawnattr_setpgroup(&at, 0);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
     pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, &at, argv, environ);
+    int rc = posix_spawn(&pid, argv[0], &fa, &at, argv, envp ? envp : environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
+    if (envp)
+        free_envp(envp);
     char *a0 = pc_strdup(argv[0]);
     for (lua_Integer i = 0; i < argc; i++)
         free(argv[i]);

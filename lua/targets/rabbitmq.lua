@@ -1,7 +1,7 @@
 -- Target profile: RabbitMQ 3.10 (Debian 12 rabbitmq-server) with the rabbitmq_mqtt plugin and
 -- `mqtt.proxy_protocol = true`: the only PROXY-aware MQTT broker packaged for Debian 12.
 -- Runs without systemd and without the /usr/sbin wrapper (which su's to rabbitmq and logs
--- under /var): the server script from /usr/lib/rabbitmq is started through /usr/bin/env with
+-- under /var): the server script from /usr/lib/rabbitmq is started (host.spawn env=) with
 -- its own RABBITMQ_* environment, HOME (the Erlang cookie), mnesia, logs and config in a temp
 -- dir. RUNNING_UNDER_SYSTEMD makes that script exec the Erlang VM, so the PID we spawned is
 -- the VM's (SIGTERM is a clean shutdown); epmd is started by hand on loopback so it too is
@@ -21,12 +21,12 @@ local rabbitmq_oracle = require "targets.rabbitmq_oracle"
 
 local VERSION = "3.10.8"
 local SBIN = "/usr/lib/rabbitmq/lib/rabbitmq_server-" .. VERSION .. "/sbin"
-local ENV, EPMD = "/usr/bin/env", "/usr/bin/epmd"
+local EPMD = "/usr/bin/epmd"
 local START_MS = 28000 -- the runner gives start() 30 s (times --timeout-scale)
 
 function P.start(h)
   local host, core = h.host, h.core
-  util.need_executables(host, { SBIN .. "/rabbitmq-server", EPMD, ENV },
+  util.need_executables(host, { SBIN .. "/rabbitmq-server", EPMD },
                          "install the Debian package rabbitmq-server (" .. VERSION .. ")")
   local dir = host.tmpdir("ppconform-rabbitmq")
   local mqtt, amqp, dist, epmd_port = util.free_port(core), util.free_port(core), util.free_port(core), util.free_port(core)
@@ -57,8 +57,7 @@ function P.start(h)
     "management.sample_retention_policies.detailed.minute = 1",
   }, "\n") .. "\n")
   host.write_file(dir .. "/enabled_plugins", "[rabbitmq_mqtt,rabbitmq_management].\n")
-  local env = {
-    ENV,
+  local env = { -- added to our environment for epmd and the server
     "HOME=" .. dir,
     "RABBITMQ_CONFIG_FILE=" .. conf,
     "RABBITMQ_ENABLED_PLUGINS_FILE=" .. dir .. "/enabled_plugins",
@@ -73,18 +72,12 @@ function P.start(h)
     "RABBITMQ_CTL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}",
     "RUNNING_UNDER_SYSTEMD=true",
   }
-  local function with_env(...)
-    local argv = {}
-    for _, a in ipairs(env) do argv[#argv + 1] = a end
-    for _, a in ipairs { ... } do argv[#argv + 1] = a end
-    return argv
-  end
   local epmd_log, log = dir .. "/epmd.log", dir .. "/rabbitmq.log"
-  local epmd = host.spawn(with_env(EPMD, "-address", "127.0.0.1", "-port", tostring(epmd_port)),
-                          { stdout = epmd_log, stderr = epmd_log })
+  local epmd = host.spawn({ EPMD, "-address", "127.0.0.1", "-port", tostring(epmd_port) },
+                          { stdout = epmd_log, stderr = epmd_log, env = env })
   local ok, err = pcall(util.wait_listening, h, epmd, "127.0.0.1:" .. epmd_port, 5000, epmd_log, P.name)
   if not ok then error("epmd: " .. err, 0) end
-  local proc = host.spawn(with_env(SBIN .. "/rabbitmq-server"), { stdout = log, stderr = log })
+  local proc = host.spawn({ SBIN .. "/rabbitmq-server" }, { stdout = log, stderr = log, env = env })
   local started = core.now()
   ok, err = pcall(util.wait_listening, h, proc, addr, START_MS, log, P.name)
   if ok then

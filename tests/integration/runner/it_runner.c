@@ -318,6 +318,25 @@ static void test_a_death_that_ends_the_case_is_reported_during_it(void **state)
     }
 }
 
+/* host.spawn's env= (added and replaced variables) and cwd=: the fixture profile refuses to
+ * start unless its shell child saw both, so exit 0 here means they arrived. */
+static void test_profile_spawn_env_and_cwd(void **state)
+{
+    (void)state;
+    char out[700];
+    path_in(out, sizeof out, "spawn-env.out");
+    const char *args[] = {"run", "--profile", PPC_FIXTURES "/spawn_env_profile.lua", "--scenarios",
+                          PPC_FIXTURES "/verdicts.lua", "FX-PASS", NULL};
+    int rc = it_run_ppconform(args, out);
+    if (rc != 0) {
+        static char text[1 << 14];
+        ssize_t n = ts_read_file(out, text, sizeof text - 1);
+        text[n > 0 ? n : 0] = '\0';
+        print_error("%s\n", text);
+    }
+    assert_int_equal(rc, 0);
+}
+
 static void test_against_ppbroker_and_a_quirk(void **state)
 {
     (void)state;
@@ -375,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_mutate_keeps_and_shows_the_log_of_a_target_that_died),
         cmocka_unit_test(test_run_keeps_and_names_the_log_of_a_target_that_died),
         cmocka_unit_test(test_a_death_that_ends_the_case_is_reported_during_it),
+        cmocka_unit_test(test_profile_spawn_env_and_cwd),
         cmocka_unit_test(test_against_ppbroker_and_a_quirk),
         cmocka_unit_test(test_mutate_reports_caught_and_surviving_quirks),
     };
