@@ -175,7 +175,10 @@ char *ppb_admin_sessions_json(ppb_broker *b)
 
 char *ppb_admin_connections_json(ppb_broker *b)
 {
-    static const char *const STATE[] = {"proxy", "mqtt", "closing"};
+    /* indexed by enum ppb_conn_state: every state named (a TLS handshake was once read past the end) */
+    static const char *const STATE[] = {[CONN_PROXY] = "proxy", [CONN_MQTT] = "mqtt", [CONN_CLOSING] = "closing",
+                                        [CONN_TLS] = "tls"};
+    _Static_assert(sizeof(STATE) / sizeof(STATE[0]) == CONN_TLS + 1, "a name for every connection state");
     jbuf jb;
     jb_init(&jb, 64u << 20);
     uint64_t now = pn_now_ms();

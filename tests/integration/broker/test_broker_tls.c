@@ -215,6 +215,22 @@ static void test_proxy_header_before_tls(void **state)
     tls_close(&c);
 }
 
+/* The admin API lists a connection still in its TLS handshake as "tls" (it read past the end
+ * of its state names there once: UBSan stopped the broker in the suite under ASan). */
+static void test_admin_connections_shows_a_tls_handshake(void **state)
+{
+    (void)state;
+    char addr[64];
+    assert_int_equal(bh_listener_address(&B, "tls", addr, sizeof(addr)), 0);
+    int fd = ts_connect(addr, NULL, 3000);
+    assert_true(fd >= 0); /* and no ClientHello: the broker waits in the handshake */
+    char real[64];
+    local_text(fd, real, sizeof(real));
+    assert_int_equal(bh_wait_conn(&B, real, "tls", -1, 5000), 0);
+    close(fd);
+    assert_int_equal(bh_get(&B, "/api/v1/status", body, sizeof(body)), 200); /* still serving */
+}
+
 /* PROXY before TLS with CN as username: the CN comes from the header's SSL TLV (issue 4
  * item 3 on ssl listeners), the TLS session itself carries no client certificate. */
 static void test_R_SSL_08_cn_from_header_on_ssl_listener(void **state)
@@ -274,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_tls_identity_as_username),
         cmocka_unit_test(test_tls_certificate_from_another_ca_refused),
         cmocka_unit_test(test_proxy_header_before_tls),
+        cmocka_unit_test(test_admin_connections_shows_a_tls_handshake),
         cmocka_unit_test(test_R_SSL_08_cn_from_header_on_ssl_listener),
         cmocka_unit_test(test_tls_version_min),
     };
