@@ -315,20 +315,14 @@ int main(int argc, char **argv)
         return events_main(argv[2]);
     struct sigaction sa = {.sa_handler = SIG_IGN, .sa_flags = SA_NOCLDWAIT};
     sigaction(SIGCHLD, &sa, NULL);
-    int ls = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 64) < 0 ||
-        getsockname(ls, (struct sockaddr *)&a, &al) < 0) {
-        perror("tiny_broker: listen");
-        return 1;
-    }
+    unsigned short port;
+    int ls = listen_loopback(&port);
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", argv[2]);
     FILE *f = fopen(tmp, "w");
     if (!f)
         return 1;
-    fprintf(f, "127.0.0.1:%u\n", ntohs(a.sin_port));
+    fprintf(f, "127.0.0.1:%u\n", port);
     fclose(f);
     rename(tmp, argv[2]);
     for (;;) {
