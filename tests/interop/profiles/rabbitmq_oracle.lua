@@ -14,7 +14,7 @@ local function gone(t, cid, within)
   local deadline = t:now() + t:ms(within)
   while t.oracle:session(cid) do
     if t:now() >= deadline then return false end
-    t:sleep("50ms")
+    t:sleep("50ms") -- a poll step; the loop ends at the deadline above
   end
   return true
 end
