@@ -14,16 +14,27 @@ function U.need_executables(host, bins, hint)
   end
 end
 
--- A port in 20000..32767 (below Linux's ephemeral range) that nothing answers on now.
+-- A port in 20000..32767 (below Linux's ephemeral range) that nothing answers on now and
+-- that this process has not handed out before: a profile takes several before starting
+-- anything (RabbitMQ: MQTT, AMQP, distribution, epmd, management), and two equal picks made
+-- one listener fail while readiness, checked on the other, passed.
+local given = {}
 function U.free_port(core)
   for _ = 1, 50 do
     local port = math.random(20000, 32767)
-    local s, inprog = core.connect("127.0.0.1:" .. port, nil, true)
-    if not s then return port end
-    if inprog then s:wait("w", core.now() + 200) end
-    local ok = s:finish_connect()
-    s:close()
-    if not ok then return port end
+    if not given[port] then
+      local s, inprog = core.connect("127.0.0.1:" .. port, nil, true)
+      local free = not s
+      if s then
+        if inprog then s:wait("w", core.now() + 200) end
+        free = not s:finish_connect()
+        s:close()
+      end
+      if free then
+        given[port] = true
+        return port
+      end
+    end
   end
   error("no free port found on 127.0.0.1", 0)
 end
