@@ -18,6 +18,8 @@ void pc_strv_free(pc_strv *v);
 bool pc_strv_contains(const pc_strv *v, const char *s);
 char *pc_strv_join(const pc_strv *v, const char *sep);  /* malloc'd */
 
+/* Remove path and everything below it (no symlink is followed). 0, or -1 with errno. */
+int pc_rmtree(const char *path);
 char *pc_strdup(const char *s);                          /* NULL stays NULL; aborts on OOM */
 char *pc_strndup(const char *s, size_t n);
 char *pc_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* malloc'd */

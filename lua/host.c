@@ -332,7 +332,7 @@ static int l_read_file(lua_State *L)
     return 1;
 }
 
-static int rmtree(const char *path)
+int pc_rmtree(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) < 0)
@@ -347,7 +347,7 @@ static int rmtree(const char *path)
                 continue;
             char child[PATH_MAX];
             snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-            rmtree(child);
+            pc_rmtree(child);
         }
         closedir(d);
         return rmdir(path);
@@ -357,7 +357,7 @@ static int rmtree(const char *path)
 
 static int l_rmtree(lua_State *L)
 {
-    lua_pushboolean(L, rmtree(luaL_checkstring(L, 1)) == 0);
+    lua_pushboolean(L, pc_rmtree(luaL_checkstring(L, 1)) == 0);
     return 1;
 }
 

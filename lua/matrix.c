@@ -56,7 +56,9 @@ static void usage(FILE *f)
           "  --senders FILE      add a \"Real senders (proxysend --listen)\" section to both: the JSON\n"
           "                      record of what real HAProxy and nginx send, as written by\n"
           "                      scripts/sender-findings.py (docs/sender-findings.json); shown as recorded\n"
-          "  --workdir DIR       keep each run's JSON report and log there (default: a temp dir, removed)\n"
+          "  --workdir DIR       keep each run's JSON report and log there, and in DIR/tmp the runs'\n"
+          "                      temporary files (the directory of a target that died is kept)\n"
+          "                      (default: a temp dir, removed)\n"
           "  --ppconform PATH    the runner to start (default: this program, or ppconform next to it)\n"
           "  -j, --jobs N        cases in parallel in each first run (default 4)\n"
           "  SELECTOR...         which cases, as for `ppconform run` (default: all)\n"
@@ -652,6 +654,17 @@ int pc_matrix_main(int argc, char **argv)
         return 2;
     }
     m.workdir = workdir;
+    /* The runs' temporary files, a dead target's kept directory included (Aedes dies on
+     * purpose, ~150 times a matrix), go under the work directory: removed with it, or kept
+     * beside the reports when --workdir names it. */
+    char *child_tmp = pc_printf("%s/tmp", workdir);
+    if ((mkdir(child_tmp, 0755) < 0 && errno != EEXIST) || setenv("TMPDIR", child_tmp, 1) < 0) {
+        fprintf(stderr, "ppconform matrix: %s: %s\n", child_tmp, strerror(errno));
+        free(child_tmp);
+        if (tmp[0])
+            rm_workdir(tmp);
+        return 2;
+    }
 
     for (size_t ti = 0; ti < m.ntargets; ti++)
         run_target(&m, ti);
@@ -682,8 +695,11 @@ int pc_matrix_main(int argc, char **argv)
                 rc = 3;
         }
     }
-    if (tmp[0])
+    if (tmp[0]) {
+        pc_rmtree(child_tmp);
         rm_workdir(tmp);
+    }
+    free(child_tmp);
     for (size_t c = 0; c < m.ncases; c++) {
         free(m.cases[c].id);
         free(m.cases[c].title);

@@ -29,11 +29,19 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/ppc-matrix-test-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export PPC_INTEROP_DIR="$src/tests/interop"
+# everything the runs make must stay under the matrix's work dir: TMPDIR here must stay empty
+mkdir "$work/tmp"
+export TMPDIR="$work/tmp"
 rc=0
 "$bin/ppconform-matrix" --targets "$targets" --ppconform "$bin/ppconform" --workdir "$work/runs" \
   --senders "$src/docs/sender-findings.json" --md "$work/interop-matrix.md" --html "$work/interop-matrix.html" || rc=$?
 if [ $rc -ne 0 ]; then
   echo "check-matrix: ppconform matrix exited $rc: a target run did not complete (see above)" >&2
+  exit 1
+fi
+if [ -n "$(ls -A "$work/tmp")" ]; then
+  echo "check-matrix: the matrix left files outside its work dir:" >&2
+  ls -la "$work/tmp" >&2
   exit 1
 fi
 if ! diff -u "$src/docs/interop-matrix.md" "$work/interop-matrix.md"; then
