@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -224,6 +226,27 @@ static void build_sandbox(pc_state *st)
     st->sandbox_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+/* Lua seeds math.random from the time in seconds and the state's address; under ASan the
+ * allocator hands out the same address in every process, so two runs started in the same
+ * second drew the same "random" ports (targets.util.free_port) and one target answered on
+ * the other's port. Seed from the kernel's entropy instead. */
+static void seed_math_random(lua_State *L)
+{
+    uint64_t s[2];
+    if (getrandom(s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        s[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32);
+        s[1] = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull;
+    }
+    lua_getglobal(L, "math");
+    lua_getfield(L, -1, "randomseed");
+    lua_pushinteger(L, (lua_Integer)s[0]);
+    lua_pushinteger(L, (lua_Integer)s[1]);
+    lua_call(L, 2, 0);
+    lua_pop(L, 1);
+}
+
 pc_state *pc_state_new(char *err, size_t errcap)
 {
     pc_state *st = pc_xcalloc(1, sizeof *st);
@@ -244,6 +267,7 @@ pc_state *pc_state_new(char *err, size_t errcap)
     luaL_requiref(L, "coroutine", luaopen_coroutine, 1);
     luaL_requiref(L, "debug", luaopen_debug, 1);
     lua_pop(L, 7);
+    seed_math_random(L);
     lua_pushnil(L);
     lua_setglobal(L, "dofile");
     lua_pushnil(L);

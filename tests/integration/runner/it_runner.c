@@ -337,6 +337,32 @@ static void test_profile_spawn_env_and_cwd(void **state)
     assert_int_equal(rc, 0);
 }
 
+/* The draws of math.random in a profile (free ports) differ between two runs started at once:
+ * each Lua state is seeded from the kernel's entropy. */
+static void test_two_runs_draw_different_random_ports(void **state)
+{
+    (void)state;
+    char draws[2][128];
+    for (int i = 0; i < 2; i++) {
+        char out[700];
+        path_in(out, sizeof out, i ? "rand2.out" : "rand1.out");
+        const char *args[] = {"run", "--profile", PPC_FIXTURES "/random_profile.lua", "--scenarios",
+                              PPC_FIXTURES "/dying_case.lua", NULL};
+        assert_int_equal(it_run_ppconform(args, out), 3); /* the profile refuses to start */
+        static char text[1 << 14];
+        ssize_t n = ts_read_file(out, text, sizeof text - 1);
+        assert_true(n > 0);
+        text[n] = '\0';
+        const char *p = strstr(text, "draws ");
+        assert_non_null(p);
+        size_t len = strcspn(p, "\n");
+        assert_true(len < sizeof draws[i]);
+        memcpy(draws[i], p, len);
+        draws[i][len] = '\0';
+    }
+    assert_string_not_equal(draws[0], draws[1]);
+}
+
 static void test_against_ppbroker_and_a_quirk(void **state)
 {
     (void)state;
@@ -395,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_run_keeps_and_names_the_log_of_a_target_that_died),
         cmocka_unit_test(test_a_death_that_ends_the_case_is_reported_during_it),
         cmocka_unit_test(test_profile_spawn_env_and_cwd),
+        cmocka_unit_test(test_two_runs_draw_different_random_ports),
         cmocka_unit_test(test_against_ppbroker_and_a_quirk),
         cmocka_unit_test(test_mutate_reports_caught_and_surviving_quirks),
     };

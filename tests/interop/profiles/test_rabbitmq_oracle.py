@@ -10,6 +10,8 @@ this script only runs ppconform, and on a timeout ends it with SIGTERM (so it st
 broker) before SIGKILL.
 Usage: test_rabbitmq_oracle.py BIN_DIR SOURCE_DIR (ctest; exit 77 = rabbitmq-server missing,
 said loudly; CI=true makes that a failure)."""
+import glob
+import shutil
 import json
 import os
 import subprocess
@@ -20,6 +22,20 @@ RABBITMQ_SERVER = "/usr/lib/rabbitmq/lib/rabbitmq_server-3.10.8/sbin/rabbitmq-se
 EPMD = "/usr/bin/epmd"
 CASES = ["RMQORC-V2-TCP4", "RMQORC-V2-TCP6", "RMQORC-SAME-SOURCE"]
 RUN_TIMEOUT_S = 150  # RabbitMQ boots in 9-26 s (ppconform gives it up to 90 s); the cases take ~5 s
+
+
+def print_rabbitmq_logs(tmp):
+    """The end of what RabbitMQ and epmd wrote, to tell why a case could not reach them."""
+    for d in sorted(glob.glob(os.path.join(tmp, "ppconform-rabbitmq-*"))):
+        for name in ("rabbitmq.log", "epmd.log"):
+            try:
+                with open(os.path.join(d, name), errors="replace") as f:
+                    text = f.read()[-6000:]
+                if os.environ.get("PPC_RMQ_LOG_COPY"):
+                    shutil.copy(os.path.join(d, name), os.environ["PPC_RMQ_LOG_COPY"] + "." + name)
+            except OSError:
+                continue
+            print(f"--- the end of {d}/{name}:\n{text}")
 
 
 def main():
@@ -35,9 +51,12 @@ def main():
     scenarios = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rabbitmq_oracle.lua")
     with tempfile.TemporaryDirectory(prefix="ppc-rmq-oracle-") as tmp:
         report = os.path.join(tmp, "report.json")
+        # --keep-target with TMPDIR here: RabbitMQ's own log survives the run for a failure report,
+        # and goes with this temporary directory
         cmd = [os.path.join(bin_dir, "ppconform"), "run", "--profile", "rabbitmq", "--scenarios", scenarios,
-               "--json", report, "--color", "never", "-v"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=src)
+               "--json", report, "--color", "never", "-v", "--keep-target"]
+        env = dict(os.environ, TMPDIR=tmp)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=src, env=env)
         try:
             out, _ = proc.communicate(timeout=RUN_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -52,6 +71,7 @@ def main():
             return 1
         print(out)
         if proc.returncode != 0:
+            print_rabbitmq_logs(tmp)
             print(f"test_rabbitmq_oracle: ppconform exited {proc.returncode} (expected 0)", file=sys.stderr)
             return 1
         with open(report) as f:
