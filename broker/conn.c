@@ -111,7 +111,7 @@ static void reap_cb(pn_tq *q, pn_tq_entry *entry, void *udata)
 {
     (void)q;
     (void)udata;
-    ppb_conn *c = (ppb_conn *)((char *)entry - offsetof(ppb_conn, reap_tq));
+    ppb_conn *c = PN_TQ_OWNER(entry, ppb_conn, reap_tq);
     if (!c->close_requested || pn_buf_empty(&c->out) || c->fd < 0)
         conn_finish(c);
     /* else: conn_on_event finishes once the output drained (or close_timer fires) */

@@ -245,7 +245,7 @@ static void on_connect_timeout(pn_tq *q, pn_tq_entry *entry, void *ud)
 {
     (void)q;
     (void)ud;
-    br_client *c = (br_client *)((char *)entry - offsetof(br_client, connect_tq));
+    br_client *c = PN_TQ_OWNER(entry, br_client, connect_tq);
     br_engine *e = c->e;
     br_enter(e);
     if (c->state == BR_C_AWAIT_CONNECT)

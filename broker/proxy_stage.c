@@ -37,7 +37,7 @@ static void header_timeout_cb(pn_tq *q, pn_tq_entry *entry, void *udata)
 {
     (void)q;
     (void)udata;
-    ppb_conn *c = (ppb_conn *)((char *)entry - offsetof(ppb_conn, header_tq));
+    ppb_conn *c = PN_TQ_OWNER(entry, ppb_conn, header_tq);
     char msg[96];
     snprintf(msg, sizeof(msg), "no complete header within %u ms (%zu bytes received)", c->l->cfg->pp_timeout_ms,
              c->hlen);

@@ -14,6 +14,7 @@
 #define PN_TIMEOUT_QUEUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "loop.h"
@@ -24,6 +25,9 @@ typedef struct pn_tq_entry {
     uint64_t seq;    /* order of adding: what a callback adds waits for the next pass */
     bool linked;
 } pn_tq_entry;
+
+/* The struct of type `type` whose member `member` is the entry e (for the expired callback). */
+#define PN_TQ_OWNER(e, type, member) ((type *)(void *)((char *)(e) - offsetof(type, member)))
 
 typedef struct pn_tq pn_tq;
 typedef void (*pn_tq_expired_cb)(pn_tq *q, pn_tq_entry *entry, void *udata);

@@ -29,7 +29,7 @@ struct seen {
 static void on_expired(pn_tq *q, pn_tq_entry *e, void *udata)
 {
     struct seen *s = udata;
-    struct item *it = (struct item *)((char *)e - offsetof(struct item, tq));
+    struct item *it = PN_TQ_OWNER(e, struct item, tq);
     assert_false(e->linked);
     it->expired_ms = pn_now_ms();
     s->order[s->n++] = it->id;
