@@ -37,6 +37,16 @@ static void path_in(char *out, size_t cap, const char *name)
     snprintf(out, cap, "%s/%s", it_dir, name);
 }
 
+/* A run's output as a string (static: valid until the next call). */
+static char *read_text(const char *path)
+{
+    static char text[1 << 16];
+    ssize_t n = ts_read_file(path, text, sizeof text - 1);
+    assert_true(n > 0);
+    text[n] = '\0';
+    return text;
+}
+
 static void test_R_GEN_14_right_receiver_passes_with_exit_0(void **state)
 {
     (void)state;
@@ -244,7 +254,7 @@ static void test_mutate_keeps_and_shows_the_log_of_a_target_that_died(void **sta
     char *saved = old ? strdup(old) : NULL;
     setenv("TMPDIR", tmp, 1); /* the kept files land in our test directory */
     const char *args[] = {"mutate", "--profile", PPC_FIXTURES "/dying_profile.lua", "--scenarios",
-                          PPC_FIXTURES "/dying_case.lua", "--quirk", "none", NULL};
+                          PPC_SOURCE_DIR "/scenarios/detection.lua", "--quirk", "none", "DET-004", NULL};
     int rc = it_run_ppconform(args, out);
     if (saved)
         setenv("TMPDIR", saved, 1);
@@ -256,11 +266,7 @@ static void test_mutate_keeps_and_shows_the_log_of_a_target_that_died(void **sta
     assert_true(it_file_contains(out, "the target's log is kept: "));
     assert_true(it_file_contains(out, "| tiny_broker: ERROR: deliberate fixture failure"));
     /* the path printed is the log itself, still there */
-    static char text[1 << 16];
-    ssize_t n = ts_read_file(out, text, sizeof text - 1);
-    assert_true(n > 0);
-    text[n] = '\0';
-    char *p = strstr(text, "the target's log is kept: ");
+    char *p = strstr(read_text(out), "the target's log is kept: ");
     assert_non_null(p);
     p += strlen("the target's log is kept: ");
     char *end = strstr(p, "; it ends:");
@@ -278,15 +284,11 @@ static void test_run_keeps_and_names_the_log_of_a_target_that_died(void **state)
     char out[700];
     path_in(out, sizeof out, "run-die.out");
     const char *args[] = {"run", "--profile", PPC_FIXTURES "/dying_profile.lua", "--scenarios",
-                          PPC_FIXTURES "/dying_case.lua", NULL};
+                          PPC_SOURCE_DIR "/scenarios/detection.lua", "DET-004", NULL};
     int rc = it_run_ppconform(args, out);
     assert_int_equal(rc, 3);
-    static char text[1 << 16];
-    ssize_t n = ts_read_file(out, text, sizeof text - 1);
-    assert_true(n > 0);
-    text[n] = '\0';
     const char *key = "(its log, kept: ";
-    char *p = strstr(text, "the target died: exit 1 (its log, kept: ");
+    char *p = strstr(read_text(out), "the target died: exit 1 (its log, kept: ");
     assert_non_null(p);
     p = strstr(p, key) + strlen(key);
     char *end = strchr(p, ')');
@@ -328,12 +330,8 @@ static void test_profile_spawn_env_and_cwd(void **state)
     const char *args[] = {"run", "--profile", PPC_FIXTURES "/spawn_env_profile.lua", "--scenarios",
                           PPC_FIXTURES "/verdicts.lua", "FX-PASS", NULL};
     int rc = it_run_ppconform(args, out);
-    if (rc != 0) {
-        static char text[1 << 14];
-        ssize_t n = ts_read_file(out, text, sizeof text - 1);
-        text[n > 0 ? n : 0] = '\0';
-        print_error("%s\n", text);
-    }
+    if (rc != 0)
+        print_error("%s\n", read_text(out));
     assert_int_equal(rc, 0);
 }
 
@@ -347,13 +345,9 @@ static void test_two_runs_draw_different_random_ports(void **state)
         char out[700];
         path_in(out, sizeof out, i ? "rand2.out" : "rand1.out");
         const char *args[] = {"run", "--profile", PPC_FIXTURES "/random_profile.lua", "--scenarios",
-                              PPC_FIXTURES "/dying_case.lua", NULL};
+                              PPC_FIXTURES "/verdicts.lua", NULL};
         assert_int_equal(it_run_ppconform(args, out), 3); /* the profile refuses to start */
-        static char text[1 << 14];
-        ssize_t n = ts_read_file(out, text, sizeof text - 1);
-        assert_true(n > 0);
-        text[n] = '\0';
-        const char *p = strstr(text, "draws ");
+        const char *p = strstr(read_text(out), "draws ");
         assert_non_null(p);
         size_t len = strcspn(p, "\n");
         assert_true(len < sizeof draws[i]);
