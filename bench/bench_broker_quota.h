@@ -22,8 +22,6 @@
 typedef struct bb_quota {
     char dir[256];   /* the cgroup directory, "" when none */
     char procs[300]; /* dir/cgroup.procs: a child writes its PID here before exec */
-    int pct;
-    bool v2;
 } bb_quota;
 
 static bool bb_quota_write(const char *dir, const char *file, const char *value, char *err, size_t errcap)
@@ -57,9 +55,8 @@ static bool bb_quota_has_v2_cpu(void)
 static int bb_quota_create(bb_quota *q, int pct, char *err, size_t errcap)
 {
     memset(q, 0, sizeof(*q));
-    q->pct = pct;
-    q->v2 = bb_quota_has_v2_cpu();
-    const char *root = q->v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/cpu";
+    bool v2 = bb_quota_has_v2_cpu();
+    const char *root = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/cpu";
     snprintf(q->dir, sizeof(q->dir), "%s/bench_broker.%d", root, (int)getpid());
     if (mkdir(q->dir, 0755) != 0) {
         snprintf(err, errcap, "cannot create the CPU cgroup %s: %s (needs root and a cgroup cpu controller)", q->dir,
@@ -69,7 +66,7 @@ static int bb_quota_create(bb_quota *q, int pct, char *err, size_t errcap)
     }
     char value[64];
     bool ok;
-    if (q->v2) {
+    if (v2) {
         snprintf(value, sizeof(value), "%d 100000", pct * 1000);
         ok = bb_quota_write(q->dir, "cpu.max", value, err, errcap);
     } else {
